@@ -1,0 +1,39 @@
+// swift-tools-version: 6.2
+// The package layout follows DESIGN.md §2: each module depends only on the ones above it.
+import PackageDescription
+
+let package = Package(
+    name: "asyncmachine-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncMachine", targets: ["AsyncMachine"]),
+        .executable(name: "amnode", targets: ["amnode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "AsyncMachine",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "amnode",
+            dependencies: [
+                "AsyncMachine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "AsyncMachineTests",
+            dependencies: ["AsyncMachine"]
+        ),
+    ]
+)

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the drainer needs for one mutation, snapshotted under the lock.
+typealias DrainEnv = Registry
+
+@inline(__always)
+func currentThread() -> pthread_t { pthread_self() }
+
+@inline(__always)
+func isCurrentThread(_ thread: pthread_t) -> Bool { pthread_equal(thread, pthread_self()) != 0 }
+
+extension Machine {
+    /// Processes queued work until the queue is empty, then releases the drain. The
+    /// caller must hold the drain. Waiters are re-checked after every processed item,
+    /// cancelled transitions included.
+    func drainQueue() {
+        while true {
+            var satisfied: [Waiter] = []
+            var finishDispose = false
+            var queueEndTracers: [any Tracer] = []
+            let next = shared.withLock { s -> (QueueItem, DrainEnv)? in
+                if !s.waiters.isEmpty { satisfied = s.takeSatisfiedWaiters() }
+                guard let item = s.queue.popFirst() else {
+                    s.draining = false
+                    s.drainer = nil
+                    queueEndTracers = s.registry.tracers
+                    if s.lifecycle == .disposeRequested { finishDispose = true }
+                    return nil
+                }
+                if case .mutation(let m) = item, m.queueTick != 0 {
+                    s.queueTick += 1
+                    s.appendedInQueue -= 1
+                }
+                return (item, s.registry)
+            }
+            for waiter in satisfied { waiter.continuation.resume() }
+            guard let (item, env) = next else {
+                for tracer in queueEndTracers { tracer.queueEnd(self) }
+                if finishDispose { completeDisposal() }
+                return
+            }
+            switch item {
+            case .eval(let job):
+                job.body()
+                job.done?.resume(returning: true)
+            case .mutation(let mutation):
+                _ = runTransition(mutation, env)
+            }
+        }
+    }
+
+    /// Puts a machine-made mutation (auto, exception) at the front of the queue.
+    func prepend(_ mutation: Mutation, tracers: [any Tracer]) {
+        shared.withLock { $0.queue.prepend(.mutation(mutation)) }
+        for tracer in tracers { tracer.mutationQueued(self, mutation) }
+    }
+}

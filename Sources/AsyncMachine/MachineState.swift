@@ -1,0 +1,84 @@
+import DequeModule
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Work waiting in a machine's queue.
+enum QueueItem: Sendable {
+    case mutation(Mutation)
+    case eval(EvalJob)
+}
+
+/// A closure to run between transitions, with whoever awaits it.
+struct EvalJob: Sendable {
+    let body: @Sendable () -> Void
+    let done: CheckedContinuation<Bool, Never>?
+}
+
+enum Lifecycle: Sendable {
+    case running
+    /// `dispose()` was called during a drain; the drainer finishes it when the queue ends.
+    case disposeRequested
+    case disposed
+}
+
+/// Everything other threads may read or write, guarded by the machine's mutex.
+struct SharedState: Sendable {
+    var compiled: CompiledSchema
+    /// Published ticks: what `is`, `tick` and `time` read. Written by the drainer.
+    var ticks: [UInt64]
+    var queue = Deque<QueueItem>()
+    /// Appended (ticked) mutations waiting in `queue`.
+    var appendedInQueue = 0
+    var queueTick: UInt64 = 1
+    var draining = false
+    var drainer: pthread_t?
+    var registry: Registry
+    var nextId: UInt64 = 1
+    var waiters: [UInt64: Waiter] = [:]
+    /// Waiters cancelled before they registered, with the error to resume them with.
+    var abandonedWaiters: [UInt64: any Error] = [:]
+    var contexts: [Int: StateContext] = [:]
+    var lastError: (any Error)?
+    var lifecycle = Lifecycle.running
+    var disposeCallbacks: [@Sendable (Machine) -> Void] = []
+    var disposedWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(compiled: CompiledSchema, tracers: [any Tracer]) {
+        self.compiled = compiled
+        self.ticks = Array(repeating: 0, count: compiled.count)
+        self.registry = Registry(handlers: HandlerTable(stateCount: compiled.count), tracers: tracers)
+    }
+
+    var isDisposed: Bool { lifecycle == .disposed }
+
+    mutating func makeId() -> UInt64 {
+        defer { nextId += 1 }
+        return nextId
+    }
+
+    @inline(__always)
+    func isActive(_ index: Int) -> Bool { ticks[index] & 1 == 1 }
+}
+
+/// State only the thread draining the queue touches. The drain flag in ``SharedState``
+/// hands it from one drainer to the next, which is why it needs no lock of its own.
+final class DrainState: @unchecked Sendable {
+    var compiled: CompiledSchema
+    var ticks: [UInt64]
+    var active = StateSet()
+    var transitionCount: UInt64 = 0
+    /// Reused buffers for the resolver, so transitions without tracers or handlers do not
+    /// allocate. Taken out while in use (a nested dry run then gets fresh ones).
+    var targetsBuffer: [Int] = []
+    var entersBuffer: [Int] = []
+    var exitsBuffer: [Int] = []
+
+    init(compiled: CompiledSchema) {
+        self.compiled = compiled
+        self.ticks = Array(repeating: 0, count: compiled.count)
+    }
+}

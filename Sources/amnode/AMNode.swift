@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct AMNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amnode",
+        abstract: "asyncmachine worker pools: supervisor, worker, client, status and benchmarks.",
+        subcommands: [Bench.self]
+    )
+}
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print one JSON line per result (build with -c release).",
+        discussion: """
+            Each result line is a JSON object. A benchmark that verifies its own results \
+            exits non-zero when a check fails.
+            """,
+        subcommands: [MachineBench.self]
+    )
+}
