@@ -24,6 +24,8 @@ extension Machine {
             var queueEndTracers: [any Tracer] = []
             let next = shared.withLock { s -> (QueueItem, DrainEnv)? in
                 if !s.waiters.isEmpty { satisfied = s.takeSatisfiedWaiters() }
+                // Args waiters see only the transition that just ran.
+                if !s.lastEntered.isEmpty { s.lastEntered = StateSet() }
                 guard let item = s.queue.popFirst() else {
                     s.draining = false
                     s.drainer = nil

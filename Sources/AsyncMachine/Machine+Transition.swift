@@ -89,7 +89,7 @@ extension Machine {
             active.insert(s)
         }
         d.active = active
-        publish(exits: exits, enters: enters)
+        publish(exits: exits, enters: enters, args: m.args)
         tx?.timeAfter = d.ticks
 
         var failure: HandlerFailure?
@@ -165,11 +165,17 @@ extension Machine {
 
     /// Writes the drainer's ticks for the changed states into the shared state, and
     /// cancels the state contexts of every state whose tick changed.
-    private func publish(exits: [Int], enters: [Int]) {
+    private func publish(exits: [Int], enters: [Int], args: Args) {
         let ticks = drain.ticks
         let ended = shared.withLock { s -> [StateContext] in
             for i in exits { s.ticks[i] = ticks[i] }
             for i in enters { s.ticks[i] = ticks[i] }
+            if s.argsWaiters > 0 {
+                s.lastEntered = StateSet(enters)
+                s.lastArgs = args
+            } else if !s.lastEntered.isEmpty {
+                s.lastEntered = StateSet()
+            }
             if s.contexts.isEmpty { return [] }
             var ended: [StateContext] = []
             for i in exits { if let ctx = s.contexts.removeValue(forKey: i) { ended.append(ctx) } }

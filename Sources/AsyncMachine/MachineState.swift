@@ -42,6 +42,11 @@ struct SharedState: Sendable {
     /// Waiters cancelled before they registered, with the error to resume them with.
     var abandonedWaiters: [UInt64: any Error] = [:]
     var contexts: [Int: StateContext] = [:]
+    /// `whenArgs` waiters registered; while > 0 the drainer publishes what the last
+    /// transition entered and its args.
+    var argsWaiters = 0
+    var lastEntered = StateSet()
+    var lastArgs = Args()
     var lastError: (any Error)?
     var lifecycle = Lifecycle.running
     var disposeCallbacks: [@Sendable (Machine) -> Void] = []

@@ -6,9 +6,19 @@ enum WaitCondition: Sendable {
     /// For each state, its tick is at least the given value.
     case ticks([(Int, UInt64)])
     case queueTick(UInt64)
+    /// The last transition entered the state with args containing these.
+    case args(Int, Args)
+    /// A predicate over the clock.
+    case query(@Sendable ([StateName: UInt64]) -> Bool)
 
     func isSatisfied(_ s: SharedState) -> Bool {
         switch self {
+        case .args(let state, let args):
+            return s.lastEntered.contains(state) && s.lastArgs.contains(args)
+        case .query(let predicate):
+            var clock: [StateName: UInt64] = [:]
+            for (i, name) in s.compiled.names.enumerated() { clock[name] = s.ticks[i] }
+            return predicate(clock)
         case .all(let set):
             var ok = true
             set.forEach { if !s.isActive($0) { ok = false } }
@@ -41,6 +51,7 @@ extension SharedState {
         for (id, waiter) in waiters where waiter.condition.isSatisfied(self) {
             ready.append(waiter)
             waiters[id] = nil
+            if case .args = waiter.condition { argsWaiters -= 1 }
         }
         return ready
     }
@@ -94,6 +105,24 @@ extension Machine {
         }
     }
 
+    /// Waits until a transition activates (or re-activates) `state` with args that
+    /// contain `args`. Edge-triggered: an activation before the call does not count.
+    public func whenArgs(_ state: StateName, _ args: Args, timeout: Duration? = nil) async throws {
+        try await wait(timeout, edgeTriggered: true) { s in
+            guard let i = s.compiled.index[state] else { throw MachineError.unknownState(state) }
+            s.argsWaiters += 1
+            return .args(i, args)
+        }
+    }
+
+    /// Waits until `predicate` holds for the clock (ticks by state name); re-evaluated
+    /// after every processed mutation.
+    public func whenQuery(timeout: Duration? = nil, _ predicate: @escaping @Sendable ([StateName: UInt64]) -> Bool)
+        async throws
+    {
+        try await wait(timeout) { _ in .query(predicate) }
+    }
+
     /// Waits until Exception is active.
     public func whenErr(timeout: Duration? = nil) async throws {
         try await when([.exception], timeout: timeout)
@@ -119,10 +148,12 @@ extension Machine {
 
     /// Registers a waiter, or returns at once when its condition holds. A cancelled or
     /// timed-out waiter removes only itself.
-    private func wait(_ timeout: Duration?, _ makeCondition: (SharedState) throws -> WaitCondition) async throws {
+    private func wait(
+        _ timeout: Duration?, edgeTriggered: Bool = false, _ makeCondition: (inout SharedState) throws -> WaitCondition
+    ) async throws {
         let (id, condition) = try shared.withLock { s -> (UInt64, WaitCondition) in
             if s.isDisposed { throw MachineError.disposed }
-            return (s.makeId(), try makeCondition(s))
+            return (s.makeId(), try makeCondition(&s))
         }
         let timer = timeout.map { timeout in
             Task { [weak self] in
@@ -136,7 +167,7 @@ extension Machine {
                 let immediate = shared.withLock { s -> Result<Void, any Error>? in
                     if let error = s.abandonedWaiters.removeValue(forKey: id) { return .failure(error) }
                     if s.isDisposed { return .failure(MachineError.disposed) }
-                    if condition.isSatisfied(s) { return .success(()) }
+                    if !edgeTriggered && condition.isSatisfied(s) { return .success(()) }
                     s.waiters[id] = Waiter(condition: condition, continuation: continuation)
                     return nil
                 }
@@ -149,7 +180,10 @@ extension Machine {
 
     private func abandonWaiter(_ id: UInt64, with error: any Error) {
         let waiter = shared.withLock { s -> Waiter? in
-            if let waiter = s.waiters.removeValue(forKey: id) { return waiter }
+            if let waiter = s.waiters.removeValue(forKey: id) {
+                if case .args = waiter.condition { s.argsWaiters -= 1 }
+                return waiter
+            }
             s.abandonedWaiters[id] = error
             return nil
         }
