@@ -3,10 +3,16 @@
 final class CompiledSchema: Sendable {
     let schema: Schema
     let names: [StateName]
-    let index: [StateName: Int]
+    let index: NameIndex
     let require: [[Int]]
     let requireSet: [StateSet]
     let add: [[Int]]
+    /// Add lists flattened: state `s` adds `addFlat[addStart[s]..<addStart[s + 1]]`. The
+    /// resolver reads these so it never copies an inner array.
+    let addFlat: [Int]
+    let addStart: [Int]
+    /// `[i]` for every state: the called list of a one-state mutation, shared.
+    let singletons: [[Int]]
     let remove: [[Int]]
     let removeSet: [StateSet]
     /// For each state, the states whose Remove lists it.
@@ -31,8 +37,7 @@ final class CompiledSchema: Sendable {
         self.schema = schema
         let names = schema.names
         self.names = names
-        var index: [StateName: Int] = [:]
-        for (i, name) in names.enumerated() { index[name] = i }
+        let index = NameIndex(names)
         self.index = index
         // Validation guarantees every relation target exists.
         func indexes(_ list: [StateName]) -> [Int] { list.compactMap { index[$0] } }
@@ -40,6 +45,9 @@ final class CompiledSchema: Sendable {
         require = specs.map { indexes($0.require) }
         requireSet = require.map(StateSet.init)
         add = specs.map { indexes($0.add) }
+        addFlat = add.flatMap { $0 }
+        addStart = add.reduce(into: [0]) { starts, list in starts.append(starts.last! + list.count) }
+        singletons = names.indices.map { [$0] }
         remove = specs.map { indexes($0.remove) }
         removeSet = remove.map(StateSet.init)
         var removedBy = Array(repeating: StateSet(), count: names.count)

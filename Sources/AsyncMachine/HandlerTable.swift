@@ -28,6 +28,15 @@ struct HandlerTable: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
+    /// True when a transition with these enters and exits has any handler to run.
+    func involves(enters: [Int], exits: [Int]) -> Bool {
+        if count == 0 { return false }
+        if !anyEnter.isEmpty || !anyState.isEmpty || !pair.isEmpty { return true }
+        for s in enters where !enter[s].isEmpty || !state[s].isEmpty { return true }
+        for s in exits where !exit[s].isEmpty || !end[s].isEmpty { return true }
+        return false
+    }
+
     /// Grows the per-state tables after the schema grew; pair keys are re-based.
     mutating func resize(to newCount: Int) {
         guard newCount > stateCount else { return }

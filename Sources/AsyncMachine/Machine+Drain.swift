@@ -20,44 +20,45 @@ extension Machine {
     func drainQueue() {
         while true {
             var satisfied: [Waiter] = []
-            var finishDispose = false
-            var queueEndTracers: [any Tracer] = []
-            let next = shared.withLock { s -> (QueueItem, DrainEnv)? in
+            var registry: Registry? = nil
+            var disposing = false
+            let next = shared.withLock { s -> Mutation? in
                 if !s.waiters.isEmpty { satisfied = s.takeSatisfiedWaiters() }
                 // Args waiters see only the transition that just ran.
                 if !s.lastEntered.isEmpty { s.lastEntered = StateSet() }
+                registry = s.registry
                 guard let item = s.queue.popFirst() else {
                     s.draining = false
                     s.drainer = nil
-                    queueEndTracers = s.registry.tracers
-                    if s.lifecycle == .disposeRequested { finishDispose = true }
+                    disposing = s.lifecycle == .disposeRequested
                     return nil
                 }
-                if case .mutation(let m) = item, m.queueTick != 0 {
+                if item.queueTick != 0 {
                     s.queueTick += 1
                     s.appendedInQueue -= 1
                 }
-                return (item, s.registry)
+                return item
             }
             for waiter in satisfied { waiter.continuation.resume() }
-            guard let (item, env) = next else {
-                for tracer in queueEndTracers { tracer.queueEnd(self) }
-                if finishDispose { completeDisposal() }
+            guard let registry else { return }
+            guard let next else {
+                for tracer in registry.tracers { tracer.queueEnd(self) }
+                if disposing { completeDisposal() }
                 return
             }
-            switch item {
-            case .eval(let job):
+            if let job = next.eval {
                 job.body()
                 job.done?.resume(returning: true)
-            case .mutation(let mutation):
-                _ = runTransition(mutation, env)
+            } else {
+                _ = runTransition(next, registry)
             }
         }
     }
 
     /// Puts a machine-made mutation (auto, exception) at the front of the queue.
     func prepend(_ mutation: Mutation, tracers: [any Tracer]) {
-        shared.withLock { $0.queue.prepend(.mutation(mutation)) }
+        shared.withLock { $0.queue.prepend(mutation) }
         for tracer in tracers { tracer.mutationQueued(self, mutation) }
     }
 }
+

@@ -86,7 +86,7 @@ extension Machine {
             let step = shared.withLock { s -> Step in
                 guard !s.isDisposed else { return .rejected }
                 if s.draining {
-                    s.queue.prepend(.eval(EvalJob(body: body, done: continuation)))
+                    s.queue.prepend(Mutation(type: .add, called: [], eval: EvalJob(body: body, done: continuation)))
                     return .wait
                 }
                 s.draining = true
@@ -113,11 +113,17 @@ extension Machine {
     ) -> MutationResult {
         let decision = shared.withLock { s -> SubmitDecision in
             guard s.lifecycle != .disposed else { return .done(.canceled) }
-            var called: [Int] = []
-            called.reserveCapacity(names.count)
-            for name in names {
+            var called: [Int]
+            if names.count == 1, let name = names.first {
                 guard let i = s.compiled.index[name] else { return .done(.failed(.unknownState(name))) }
-                if !called.contains(i) { called.append(i) }
+                called = s.compiled.singletons[i]
+            } else {
+                called = []
+                called.reserveCapacity(names.count)
+                for name in names {
+                    guard let i = s.compiled.index[name] else { return .done(.failed(.unknownState(name))) }
+                    if !called.contains(i) { called.append(i) }
+                }
             }
             if s.draining {
                 let onDrainer = s.drainer.map(isCurrentThread) ?? false
@@ -141,8 +147,8 @@ extension Machine {
                 let mutation = Mutation(
                     type: type, called: called, args: args, error: error, isCheck: isCheck, source: source,
                     queueTick: s.queueTick + UInt64(s.appendedInQueue))
-                s.queue.append(.mutation(mutation))
-                return .queued(mutation, s.registry.tracers)
+                s.queue.append(mutation)
+                return .queued(mutation, s.registry)
             }
             s.draining = true
             s.drainer = currentThread()
@@ -152,18 +158,19 @@ extension Machine {
                 queueTick: s.queueTick)
             return .run(mutation, s.registry)
         }
-        switch decision {
-        case .done(let result):
-            if case .failed(let error) = result { logger.error("[\(id)] \(type) rejected: \(error)") }
-            return result
-        case .queued(let mutation, let tracers):
-            for tracer in tracers { tracer.mutationQueued(self, mutation) }
+        guard let mutation = decision.mutation, let registry = decision.registry else {
+            if case .failed(let error) = decision.result { logger.error("[\(id)] \(type) rejected: \(error)") }
+            return decision.result
+        }
+        switch decision.action {
+        case .queued:
+            for tracer in registry.tracers { tracer.mutationQueued(self, mutation) }
             return .queued(mutation.queueTick)
-        case .nestedCheck(let mutation, let env):
-            return runTransition(mutation, env)
-        case .run(let mutation, let env):
-            for tracer in env.tracers { tracer.mutationQueued(self, mutation) }
-            let result = runTransition(mutation, env)
+        case .nestedCheck:
+            return runTransition(mutation, registry)
+        case .run, .done:
+            for tracer in registry.tracers { tracer.mutationQueued(self, mutation) }
+            let result = runTransition(mutation, registry)
             drainQueue()
             return result
         }
@@ -177,7 +184,8 @@ extension SharedState {
     func duplicateTick(of type: MutationType, _ called: [Int]) -> UInt64? {
         guard !called.contains(where: { compiled.isMulti[$0] }) else { return nil }
         for item in queue.reversed() {
-            guard case .mutation(let queued) = item, !queued.isCheck, queued.queueTick != 0 else { continue }
+            let queued = item
+            guard queued.eval == nil, !queued.isCheck, queued.queueTick != 0 else { continue }
             guard queued.called.contains(where: called.contains) else { continue }
             let same = queued.type == type && queued.args.isEmpty && queued.error == nil
                 && queued.called.count == called.count && queued.called.allSatisfy(called.contains)
@@ -195,9 +203,18 @@ extension SharedState {
     }
 }
 
-enum SubmitDecision: Sendable {
-    case done(MutationResult)
-    case queued(Mutation, [any Tracer])
-    case run(Mutation, DrainEnv)
-    case nestedCheck(Mutation, DrainEnv)
+/// What `submit` decided under the lock. A struct of references rather than an enum with
+/// payloads, which the optimizer copies through runtime value witnesses.
+struct SubmitDecision: Sendable {
+    enum Action: UInt8, Sendable { case done, queued, run, nestedCheck }
+
+    var action: Action
+    var result = MutationResult.canceled
+    var mutation: Mutation? = nil
+    var registry: Registry? = nil
+
+    static func done(_ result: MutationResult) -> SubmitDecision { SubmitDecision(action: .done, result: result) }
+    static func queued(_ m: Mutation, _ r: Registry) -> SubmitDecision { SubmitDecision(action: .queued, mutation: m, registry: r) }
+    static func run(_ m: Mutation, _ r: Registry) -> SubmitDecision { SubmitDecision(action: .run, mutation: m, registry: r) }
+    static func nestedCheck(_ m: Mutation, _ r: Registry) -> SubmitDecision { SubmitDecision(action: .nestedCheck, mutation: m, registry: r) }
 }

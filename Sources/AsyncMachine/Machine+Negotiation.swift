@@ -138,14 +138,14 @@ extension Machine {
         let event = Event(machine: self, transition: tx, kind: kind)
         for entry in list {
             steps?.append(Step(kind: .handler, handler: kind.description))
-            let started = handlerTimeoutNanos == nil ? 0 : monotonicNanoseconds()
+            let started = handlerTimeoutNanos == nil ? 0 : coarseMonotonicNanoseconds()
             let ok: Bool
             do {
                 ok = try entry.body(event)
             } catch {
                 return .failed(HandlerFailure(handler: kind.description, error: error))
             }
-            if let limit = handlerTimeoutNanos, monotonicNanoseconds() &- started > limit {
+            if let limit = handlerTimeoutNanos, coarseMonotonicNanoseconds() &- started > limit {
                 return .failed(HandlerFailure(handler: kind.description, error: nil))
             }
             if !ok { return .no }
@@ -159,13 +159,13 @@ extension Machine {
         let event = Event(machine: self, transition: tx, kind: kind)
         for entry in list {
             steps?.append(Step(kind: .handler, handler: kind.description))
-            let started = handlerTimeoutNanos == nil ? 0 : monotonicNanoseconds()
+            let started = handlerTimeoutNanos == nil ? 0 : coarseMonotonicNanoseconds()
             do {
                 try entry.body(event)
             } catch {
                 return HandlerFailure(handler: kind.description, error: error)
             }
-            if let limit = handlerTimeoutNanos, monotonicNanoseconds() &- started > limit {
+            if let limit = handlerTimeoutNanos, coarseMonotonicNanoseconds() &- started > limit {
                 return HandlerFailure(handler: kind.description, error: nil)
             }
         }

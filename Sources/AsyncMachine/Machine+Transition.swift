@@ -17,10 +17,15 @@ extension Machine {
         let handlers = env.handlers
         var steps: [Step]? = env.wantsSteps ? [] : nil
         d.transitionCount &+= 1
-        let tx: Transition? =
-            env.tracers.isEmpty && handlers.isEmpty
-            ? nil
-            : Transition(machineId: id, id: d.transitionCount, mutation: m, stateNames: c.names, timeBefore: d.ticks)
+        // The transition record exists only when someone will see it: a tracer, or a
+        // handler of a state this transition touches (decided after resolution).
+        var tx: Transition? = nil
+        func makeTransition() -> Transition {
+            let tx = Transition(machineId: id, id: d.transitionCount, mutation: m, stateNames: c.names, timeBefore: d.ticks)
+            if !env.tracers.isEmpty { tx.startedAt = wallClockNanoseconds() }
+            return tx
+        }
+        if !env.tracers.isEmpty { tx = makeTransition() }
         // Take the scratch buffers out (so they are uniquely referenced) and put them back.
         var targets = d.targetsBuffer
         var enters = d.entersBuffer
@@ -45,6 +50,7 @@ extension Machine {
             return .canceled
         }
         entersAndExits(m, targets, resolution.targetSet, activeBefore, resolver, &enters, &exits, &steps)
+        if tx == nil && handlers.involves(enters: enters, exits: exits) { tx = makeTransition() }
         if let tx {
             describe(tx, targets, enters, exits)
             for tracer in env.tracers { tracer.transitionStart(tx) }

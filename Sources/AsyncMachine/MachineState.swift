@@ -6,12 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Work waiting in a machine's queue.
-enum QueueItem: Sendable {
-    case mutation(Mutation)
-    case eval(EvalJob)
-}
-
 /// A closure to run between transitions, with whoever awaits it.
 struct EvalJob: Sendable {
     let body: @Sendable () -> Void
@@ -30,7 +24,7 @@ struct SharedState: Sendable {
     var compiled: CompiledSchema
     /// Published ticks: what `is`, `tick` and `time` read. Written by the drainer.
     var ticks: [UInt64]
-    var queue = Deque<QueueItem>()
+    var queue = Deque<Mutation>()
     /// Appended (ticked) mutations waiting in `queue`.
     var appendedInQueue = 0
     var queueTick: UInt64 = 1
@@ -71,16 +65,18 @@ struct SharedState: Sendable {
 
 /// State only the thread draining the queue touches. The drain flag in ``SharedState``
 /// hands it from one drainer to the next, which is why it needs no lock of its own.
+/// Its properties skip dynamic exclusivity checks for the same reason: one thread at a
+/// time, handed over under the lock.
 final class DrainState: @unchecked Sendable {
-    var compiled: CompiledSchema
-    var ticks: [UInt64]
-    var active = StateSet()
-    var transitionCount: UInt64 = 0
+    @exclusivity(unchecked) var compiled: CompiledSchema
+    @exclusivity(unchecked) var ticks: [UInt64]
+    @exclusivity(unchecked) var active = StateSet()
+    @exclusivity(unchecked) var transitionCount: UInt64 = 0
     /// Reused buffers for the resolver, so transitions without tracers or handlers do not
     /// allocate. Taken out while in use (a nested dry run then gets fresh ones).
-    var targetsBuffer: [Int] = []
-    var entersBuffer: [Int] = []
-    var exitsBuffer: [Int] = []
+    @exclusivity(unchecked) var targetsBuffer: [Int] = []
+    @exclusivity(unchecked) var entersBuffer: [Int] = []
+    @exclusivity(unchecked) var exitsBuffer: [Int] = []
 
     init(compiled: CompiledSchema) {
         self.compiled = compiled

@@ -69,11 +69,15 @@ public final class Mutation: Sendable {
     public let source: MutationSource?
     /// The queue tick this mutation runs at; 0 for prepended (auto, exception) mutations.
     public let queueTick: UInt64
+    /// Set for an `eval` queued between transitions: run it, make no transition.
+    let eval: EvalJob?
 
     init(
         type: MutationType, called: [Int], args: Args = Args(), error: (any Error)? = nil,
-        isAuto: Bool = false, isCheck: Bool = false, source: MutationSource? = nil, queueTick: UInt64 = 0
+        isAuto: Bool = false, isCheck: Bool = false, source: MutationSource? = nil, queueTick: UInt64 = 0,
+        eval: EvalJob? = nil
     ) {
+        self.eval = eval
         self.type = type
         self.called = called
         self.args = args

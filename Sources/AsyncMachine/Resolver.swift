@@ -57,16 +57,20 @@ struct Resolver {
         }
 
         // 2. Add, transitively.
+        let addStart = schema.addStart
+        let addFlat = schema.addFlat
         var i = 0
         while i < list.count {
             let s = list[i]
             i += 1
-            let adds = schema.add[s]
-            if adds.isEmpty { continue }
+            let from = addStart[s]
+            let to = addStart[s + 1]
+            if from == to { continue }
             let activating = !active.contains(s) || (schema.isMulti[s] && calledSet.contains(s))
             if !activating { continue }
-            for t in adds where !inList.contains(t) {
-                if type == .remove && calledSet.contains(t) { continue }
+            for k in from..<to {
+                let t = addFlat[k]
+                if inList.contains(t) || (type == .remove && calledSet.contains(t)) { continue }
                 list.append(t)
                 inList.insert(t)
                 steps?.append(Step(kind: .relation, from: s, to: t, relation: .add))
@@ -121,7 +125,7 @@ struct Resolver {
         var dropped = false
         while changed {
             changed = false
-            for s in list where inList.contains(s) && !schema.require[s].isEmpty {
+            for s in list where inList.contains(s) {
                 if !schema.requireSet[s].isSubset(of: inList) {
                     inList.remove(s)
                     changed = true

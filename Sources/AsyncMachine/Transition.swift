@@ -20,22 +20,23 @@ public final class Transition: @unchecked Sendable {
     /// Ticks of every state, in state order, before the transition.
     public let timeBefore: [UInt64]
     /// Ticks after the transition: predicted during negotiation, real afterwards.
-    public internal(set) var timeAfter: [UInt64]
+    @exclusivity(unchecked) public internal(set) var timeAfter: [UInt64]
     /// The resolved target states, in handler order.
-    public internal(set) var targets: [Int] = []
+    @exclusivity(unchecked) public internal(set) var targets: [Int] = []
     /// States being activated (or re-activated, Multi), in handler order.
-    public internal(set) var enters: [Int] = []
+    @exclusivity(unchecked) public internal(set) var enters: [Int] = []
     /// States being deactivated, in handler order.
-    public internal(set) var exits: [Int] = []
+    @exclusivity(unchecked) public internal(set) var exits: [Int] = []
     /// Relations and every negotiation handler agreed.
-    public internal(set) var isAccepted = false
+    @exclusivity(unchecked) public internal(set) var isAccepted = false
     /// The outcome; nil until the transition ends.
-    public internal(set) var result: MutationResult?
+    @exclusivity(unchecked) public internal(set) var result: MutationResult?
     /// Relation, handler and activation steps (only when a tracer asks for them).
-    public internal(set) var steps: [Step] = []
-    /// Wall-clock start and end, nanoseconds since the Unix epoch.
-    public let startedAt: UInt64
-    public internal(set) var endedAt: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var steps: [Step] = []
+    /// Wall-clock start and end, nanoseconds since the Unix epoch (recorded when a tracer
+    /// is attached; 0 otherwise).
+    @exclusivity(unchecked) public internal(set) var startedAt: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var endedAt: UInt64 = 0
 
     init(machineId: String, id: UInt64, mutation: Mutation, stateNames: [StateName], timeBefore: [UInt64]) {
         self.machineId = machineId
@@ -44,7 +45,6 @@ public final class Transition: @unchecked Sendable {
         self.stateNames = stateNames
         self.timeBefore = timeBefore
         self.timeAfter = timeBefore
-        self.startedAt = wallClockNanoseconds()
     }
 
     public var type: MutationType { mutation.type }
@@ -119,10 +119,15 @@ func wallClockNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
-/// Monotonic time in nanoseconds, for durations.
+/// Monotonic time in nanoseconds at the kernel tick's resolution (a few ms): cheap enough
+/// to read around every handler, and precise enough for a timeout of 100 ms.
 @inline(__always)
-func monotonicNanoseconds() -> UInt64 {
+func coarseMonotonicNanoseconds() -> UInt64 {
     var ts = timespec()
+    #if os(Linux)
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+    #else
     clock_gettime(CLOCK_MONOTONIC, &ts)
+    #endif
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
