@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AsyncMachineTests",
-            dependencies: ["AsyncMachine"]
+            dependencies: ["AsyncMachine", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )
