@@ -79,8 +79,10 @@ public final class Machine: Sendable, CustomStringConvertible {
     /// The state order: what every clock vector and index refers to.
     public var stateNames: [StateName] { shared.withLock { $0.compiled.names } }
 
-    /// The index of `state` in the state order, nil when unknown.
-    public func index(of state: StateName) -> Int? { shared.withLock { $0.compiled.index[state] } }
+    /// The index of `state` in the state order, nil when unknown (or disposed).
+    public func index(of state: StateName) -> Int? {
+        shared.withLock { s in s.isDisposed ? nil : s.compiled.index[state] }
+    }
 
     /// True when all of `states` are defined.
     public func has(_ states: [StateName]) -> Bool {
@@ -188,6 +190,7 @@ public final class Machine: Sendable, CustomStringConvertible {
     /// `(A:1 B:1)`: active states with their ticks, in state order.
     public var description: String {
         shared.withLock { s in
+            if s.isDisposed { return "()" }
             let names = s.compiled.names
             return "(" + names.indices.filter { s.isActive($0) }.map { "\(names[$0]):\(s.ticks[$0])" }
                 .joined(separator: " ") + ")"
@@ -197,6 +200,7 @@ public final class Machine: Sendable, CustomStringConvertible {
     /// `(A:1 B:1) [C:0 D:0 Exception:0]`: active states, then the inactive ones.
     public var descriptionAll: String {
         shared.withLock { s in
+            if s.isDisposed { return "() []" }
             let names = s.compiled.names
             let active = names.indices.filter { s.isActive($0) }.map { "\(names[$0]):\(s.ticks[$0])" }
             let inactive = names.indices.filter { !s.isActive($0) }.map { "\(names[$0]):\(s.ticks[$0])" }
@@ -204,9 +208,11 @@ public final class Machine: Sendable, CustomStringConvertible {
         }
     }
 
-    /// A multi-line dump: each state with `1`/`0` for active, its tick, flags and relations.
+    /// A multi-line dump: each state with `1`/`0` for active, its tick, flags and relations
+    /// (empty once disposed).
     public func inspect() -> String {
-        let (schema, ticks) = shared.withLock { ($0.compiled.schema, $0.ticks) }
+        let (schema, ticks, disposed) = shared.withLock { ($0.compiled.schema, $0.ticks, $0.isDisposed) }
+        if disposed { return "" }
         var lines: [String] = []
         for (i, (name, spec)) in schema.states.enumerated() {
             lines.append("\(ticks[i] & 1) \(name)")

@@ -47,6 +47,13 @@ public final class StateContext: Sendable {
     /// started when it already has.
     @discardableResult
     public func task(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        // Checked before the task exists, so the work of an activation that is already
+        // over never starts; a cancellation racing with this call cancels the new task.
+        guard !isCancelled else {
+            let inert = Task<Void, Never> {}
+            inert.cancel()
+            return inert
+        }
         let task = Task { await operation() }
         let cancelNow = inner.withLock { s -> Bool in
             if s.cancelled { return true }
