@@ -79,7 +79,7 @@ fileprivate func settle() async { try? await Task.sleep(for: .milliseconds(50)) 
         machine.add1(.b)
         await settle()
         #expect(w.done == nil)
-        await Task.detached { machine.add1(.c) }.value
+        _ = await Task.detached { machine.add1(.c) }.value
         #expect(await w.value == .ok)
         #expect(machine.activeStates() == [.b, .c])
     }
@@ -131,7 +131,7 @@ fileprivate func settle() async { try? await Task.sleep(for: .milliseconds(50)) 
         machine.remove1(.a)
         await settle()
         #expect(w.done == nil)
-        await Task.detached { machine.remove1(.b) }.value
+        _ = await Task.detached { machine.remove1(.b) }.value
         #expect(await w.value == .ok)
     }
 

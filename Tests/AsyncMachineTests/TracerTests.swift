@@ -72,10 +72,5 @@ struct CollectingHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        lines.add(message.description)
-    }
+    func log(event: LogEvent) { lines.add(event.message.description) }
 }
