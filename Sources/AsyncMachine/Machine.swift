@@ -14,7 +14,7 @@ import Synchronization
 ///     .start: StateSpec(),
 ///     .ready: StateSpec(require: [.start]),
 /// ]), id: "demo")
-/// machine.onState(.ready) { event in print("ready") }
+/// machine.onState(.ready) { event in logger.info("ready") }
 /// machine.add([.start, .ready])      // .executed
 /// ```
 public final class Machine: Sendable, CustomStringConvertible {

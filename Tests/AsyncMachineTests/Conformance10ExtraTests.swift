@@ -9,22 +9,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A value shared between handlers, tasks and the test.
-fileprivate final class XBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
-}
-
 /// A wait running in its own task; `start` returns once it has registered.
 fileprivate final class XWaiting: Sendable {
-    private let started = XBox(false)
-    private let finished = XBox<String?>(nil)
-    private let task = XBox<Task<String, Never>?>(nil)
+    private let started = Box(false)
+    private let finished = Box<String?>(nil)
+    private let task = Box<Task<String, Never>?>(nil)
 
     static func start(_ body: @escaping @Sendable () async throws -> Void) async -> XWaiting {
         let w = XWaiting()
@@ -172,8 +161,8 @@ fileprivate let bar: StateName = "Bar"
 
     @Test func testX7DedupeLooksAtTheLastMutationOnly() throws {
         let machine = Fixture.machine(try Fixture.noRels())
-        let results = XBox<[MutationResult]>([])
-        let length = XBox(-1)
+        let results = Box<[MutationResult]>([])
+        let length = Box(-1)
         machine.onState(.a) { e in
             let mach = e.machine
             results.value = [mach.add1(.b), mach.remove1(.b), mach.add1(.b)]
@@ -257,7 +246,7 @@ fileprivate let bar: StateName = "Bar"
     @Test func testX12WhenQueueAfterCanceledMutation() async throws {
         let machine = Fixture.machine(try Fixture.noRels())
         machine.onEnter(.d) { _ in false }
-        let res = XBox<MutationResult?>(nil)
+        let res = Box<MutationResult?>(nil)
         machine.onState(.a) { e in res.value = e.machine.add1(.d) }
         // add A runs at queue tick 2, the add D it queues at 3.
         let w = await XWaiting.start { try await machine.whenQueue(3, timeout: .seconds(5)) }
@@ -287,8 +276,8 @@ fileprivate let bar: StateName = "Bar"
 
     @Test func testX14RemoveInactiveInsideHandler() throws {
         let machine = Fixture.machine(try Fixture.noRels())
-        let seen = XBox<[String: MutationResult]>([:])
-        let lengths = XBox<[Int]>([])
+        let seen = Box<[String: MutationResult]>([:])
+        let lengths = Box<[Int]>([])
         machine.onState(.a) { e in
             let m = e.machine
             // Queue empty, C inactive: executed at once, nothing queued.
@@ -318,8 +307,8 @@ fileprivate let bar: StateName = "Bar"
         // D19, with an empty queue: another thread removing an inactive state while a
         // transition runs is queued (Go returns Executed at once).
         let machine2 = Fixture.machine(try Fixture.noRels())
-        let other = XBox<MutationResult?>(nil)
-        let length = XBox(-1)
+        let other = Box<MutationResult?>(nil)
+        let length = Box(-1)
         machine2.onState(.a) { e in
             let m = e.machine
             let done = DispatchSemaphore(value: 0)

@@ -3,17 +3,6 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Values handlers and tasks report back to the test.
-fileprivate final class QueueBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
-}
-
 /// Records transitions and drain ends in order (the stand-in for `WhenQueueEnds`).
 fileprivate final class QueueEventRecorder: Tracer {
     private let list = Mutex<[String]>([])
@@ -44,7 +33,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         machine.set([.a])
         // After the start `set`, the queue tick is 2.
         #expect(machine.queueTick == 2)
-        let inner = QueueBox<MutationResult?>(nil)
+        let inner = Box<MutationResult?>(nil)
         let log = HandlerLog(machine)
         machine.onEnter(.b) { e in
             inner.value = e.machine.add([.c])
@@ -67,8 +56,8 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     @Test func testNestedMutation() throws {
         let machine = Fixture.machine(try Fixture.noRels())
         machine.set([.b])
-        let lengths = QueueBox<[Int]>([])
-        let results = QueueBox<[MutationResult]>([])
+        let lengths = Box<[Int]>([])
+        let results = Box<[MutationResult]>([])
         machine.onState(.a) { e in
             let m = e.machine
             for _ in 0..<3 { results.update { $0.append(m.add1(.b)) } }
@@ -93,8 +82,8 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         // IsQueued / WillBe are not ported: the closest observable behaviour is the queue
         // length and the queue ticks handed out, in FIFO order.
         let machine = Fixture.machine(try Fixture.noRels())
-        let length = QueueBox(-1)
-        let results = QueueBox<[MutationResult]>([])
+        let length = Box(-1)
+        let results = Box<[MutationResult]>([])
         machine.onState(.a) { e in
             let m = e.machine
             results.value = [m.add([.b]), m.add([.c]), m.add([.d])]
@@ -111,7 +100,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
 
     @Test func testWhenQueue() async throws {
         let machine = Fixture.machine(try Fixture.noRels())
-        let res = QueueBox<MutationResult?>(nil)
+        let res = Box<MutationResult?>(nil)
         machine.onState(.a) { e in
             let m = e.machine
             m.add1(.b)
@@ -122,7 +111,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         await #expect(throws: MachineError.timeout) {
             try await machine.whenQueue(5, timeout: .milliseconds(50))
         }
-        let started = QueueBox(false)
+        let started = Box(false)
         let waiter = Task {
             started.value = true
             try await machine.whenQueue(5, timeout: .seconds(5))
@@ -147,7 +136,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         let machine = Fixture.machine(try Fixture.noRels())
         let recorder = QueueEventRecorder()
         machine.attach(recorder)
-        let busySeenByOtherThread = QueueBox<Bool?>(nil)
+        let busySeenByOtherThread = Box<Bool?>(nil)
         machine.onState(.a) { e in
             let m = e.machine
             m.add1(.b)
@@ -170,7 +159,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     @Test func testEval() async throws {
         let machine = Fixture.machine(try Fixture.noRels())
         // Eval from outside runs its function and returns true.
-        let ran = QueueBox(false)
+        let ran = Box(false)
         #expect(await machine.eval { ran.value = true })
         #expect(ran.value)
 
@@ -178,8 +167,8 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         // handler or in another eval (Go's TestEvalNested*). The Swift way is the Go "Fork"
         // case: a task started from a handler evals, and the eval runs between transitions,
         // before work the handler queued (evals are prepended).
-        let seen = QueueBox<[StateName]?>(nil)
-        let evalTask = QueueBox<Task<Bool, Never>?>(nil)
+        let seen = Box<[StateName]?>(nil)
+        let evalTask = Box<Task<Bool, Never>?>(nil)
         machine.onState(.a) { e in
             let m = e.machine
             m.add1(.b)
@@ -196,7 +185,7 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
 
         // A disposed machine refuses evals.
         machine.dispose()
-        let late = QueueBox(false)
+        let late = Box(false)
         #expect(await machine.eval { late.value = true } == false)
         #expect(!late.value)
     }

@@ -55,17 +55,6 @@ fileprivate final class Waiting: Sendable {
     func cancel() { task.withLock { $0 }?.cancel() }
 }
 
-/// A value shared between handlers, tasks and the test.
-fileprivate final class WBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
-}
-
 /// Lets queued work settle before checking that something has NOT happened.
 fileprivate func settle() async { try? await Task.sleep(for: .milliseconds(50)) }
 
@@ -200,7 +189,7 @@ fileprivate func settle() async { try? await Task.sleep(for: .milliseconds(50)) 
             try Schema([.a: StateSpec(), .b: StateSpec(), .c: StateSpec(), .d: StateSpec(multi: true)]))
         machine.set([.a, .b])
         // Go's shared ctx is the parent task: cancelling it cancels every wait below.
-        let started = WBox(0)
+        let started = Box(0)
         let parent = Task { () -> [WaitOutcome] in
             await withTaskGroup(of: WaitOutcome.self) { group in
                 let waits: [@Sendable () async throws -> Void] = [
@@ -308,11 +297,11 @@ fileprivate func settle() async { try? await Task.sleep(for: .milliseconds(50)) 
 
     @Test func testStateCtx() async throws {
         let machine = Fixture.machine(try Fixture.noRels())
-        let ctxBox = WBox<StateContext?>(nil)
-        let taskBox = WBox<Task<Void, Never>?>(nil)
-        let seenInState = WBox<(live: Bool, entered: [StateName], name: String)?>(nil)
-        let seenInEnd = WBox<Bool?>(nil)
-        let taskSawCancel = WBox(false)
+        let ctxBox = Box<StateContext?>(nil)
+        let taskBox = Box<Task<Void, Never>?>(nil)
+        let seenInState = Box<(live: Bool, entered: [StateName], name: String)?>(nil)
+        let seenInEnd = Box<Bool?>(nil)
+        let taskSawCancel = Box(false)
         machine.onState(.a) { e in
             let ctx = e.machine.stateContext(.a)
             ctxBox.value = ctx

@@ -10,17 +10,6 @@ fileprivate final class SchemaStepRecorder: Tracer {
     var last: Transition? { list.withLock { $0.last } }
 }
 
-/// A value shared between handlers, callbacks and the test.
-fileprivate final class SBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
-}
-
 /// machine-semantics.md §9.9, cases 53-58: schema and utilities.
 @Suite struct Conformance9SchemaTests {
     // MARK: Case 53
@@ -108,7 +97,7 @@ fileprivate final class SBox<Value: Sendable>: Sendable {
         #expect(copy.tick(.b) == 3)
 
         // Import is refused while a transition runs.
-        let busy = SBox<ImportError?>(nil)
+        let busy = Box<ImportError?>(nil)
         copy.onState(.d) { e in
             do { try e.machine.import(snapshot) } catch let error as ImportError { busy.value = error } catch {}
         }
@@ -122,10 +111,10 @@ fileprivate final class SBox<Value: Sendable>: Sendable {
         let machine = Fixture.machine(
             try Schema([.start: StateSpec(), .ready: StateSpec(require: [.start]), .a: StateSpec()]))
         machine.add([.start, .ready, .a])
-        let ended = SBox<[String]>([])
+        let ended = Box<[String]>([])
         machine.onEnd(.ready) { e in ended.update { $0.append(e.name) } }
         machine.onEnd(.start) { e in ended.update { $0.append(e.name) } }
-        let callbacks = SBox(0)
+        let callbacks = Box(0)
         machine.onDispose { _ in callbacks.update { $0 += 1 } }
         #expect(!machine.isDisposed)
         machine.dispose()
@@ -145,15 +134,15 @@ fileprivate final class SBox<Value: Sendable>: Sendable {
         // holds for `dispose()` outside a transition; from a handler, disposal completes
         // when the current drain ends, before the mutation call returns.
         let machine = Fixture.machine(try Fixture.noRels())
-        let ran = SBox(false)
+        let ran = Box(false)
         machine.onDispose { _ in ran.value = true }
         machine.dispose()
         #expect(ran.value)
         #expect(machine.isDisposed)
 
         let inHandler = Fixture.machine(try Fixture.noRels())
-        let disposedDuringHandler = SBox<Bool?>(nil)
-        let ran2 = SBox(false)
+        let disposedDuringHandler = Box<Bool?>(nil)
+        let ran2 = Box(false)
         inHandler.onDispose { _ in ran2.value = true }
         inHandler.onState(.a) { e in
             e.machine.add1(.b)
@@ -257,8 +246,8 @@ fileprivate final class SBox<Value: Sendable>: Sendable {
         let recorder = SchemaStepRecorder()
         machine.attach(recorder)
         let log = HandlerLog(machine)
-        let inEnter = SBox<(active: [StateName], targets: [StateName], called: [StateName])?>(nil)
-        let inState = SBox<(active: [StateName], entered: [StateName], exited: [StateName], called: [StateName])?>(nil)
+        let inEnter = Box<(active: [StateName], targets: [StateName], called: [StateName])?>(nil)
+        let inState = Box<(active: [StateName], entered: [StateName], exited: [StateName], called: [StateName])?>(nil)
         machine.onEnter(.d) { e in
             inEnter.value = (e.machine.activeStates(), e.transition.targetStates, e.transition.calledStates)
             return true

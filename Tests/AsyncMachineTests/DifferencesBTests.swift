@@ -9,17 +9,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A value shared between handlers, threads and the test.
-fileprivate final class DBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
-}
-
 /// Records the start and end of every transition.
 fileprivate final class DTxRecorder: Tracer {
     struct Seen: Equatable {
@@ -42,8 +31,8 @@ fileprivate final class DTxRecorder: Tracer {
 }
 
 /// Runs `body` in a task; the result is "ok" or the error's description.
-fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) async -> (Task<String, Never>, DBox<Bool>) {
-    let started = DBox(false)
+fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) async -> (Task<String, Never>, Box<Bool>) {
+    let started = Box(false)
     let task = Task { () -> String in
         started.value = true
         do {
@@ -74,8 +63,8 @@ fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) 
         let machine = Fixture.machine(try Fixture.noRels([.d: StateSpec(multi: true)]))
         let recorder = DTxRecorder()
         machine.attach(recorder)
-        let results = DBox<[MutationResult]>([])
-        let lengths = DBox<[Int]>([])
+        let results = Box<[MutationResult]>([])
+        let lengths = Box<[Int]>([])
         machine.onState(.a) { e in
             let m = e.machine
             func call(_ r: MutationResult) { results.update { $0.append(r) } }
@@ -109,11 +98,11 @@ fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) 
         let machine = Fixture.machine(try Fixture.noRels())
         let ctx = machine.stateContext(.b)
         #expect(ctx.isCancelled)
-        let onCancelRan = DBox(false)
+        let onCancelRan = Box(false)
         ctx.onCancel { onCancelRan.value = true }
         #expect(onCancelRan.value)
         // Waiting on it returns at once.
-        let waited = DBox(false)
+        let waited = Box(false)
         let waiter = Task {
             await ctx.wait()
             waited.value = true
@@ -122,7 +111,7 @@ fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) 
         #expect(waited.value)
         if !waited.value { waiter.cancel() }
         // Work bound to an activation that does not exist never runs.
-        let ran = DBox(false)
+        let ran = Box(false)
         let task = ctx.task { ran.value = true }
         await task.value
         #expect(!ran.value)
@@ -173,7 +162,7 @@ fileprivate func startWait(_ body: @escaping @Sendable () async throws -> Void) 
             usleep(200)
             return true
         }
-        let results = DBox<[(Int, MutationResult)]>([])
+        let results = Box<[(Int, MutationResult)]>([])
         DispatchQueue.concurrentPerform(iterations: 400) { i in
             let r = i % 2 == 0 ? machine.add1(vetoed) : machine.add1(states[(i / 2) % states.count])
             results.update { $0.append((i, r)) }

@@ -73,3 +73,26 @@ private final class SourceRecorder: Tracer {
     func transitionEnd(_ transition: Transition) { mutations.withLock { $0.append(transition.mutation) } }
     var last: Mutation? { mutations.withLock { $0.last } }
 }
+
+@Suite struct SharedSchemaTests {
+    @Test func connectedGroupIsExclusiveWithDisconnectedAsFallback() throws {
+        let machine = Fixture.machine(Schema.connected)
+        machine.add1(.start)
+        #expect(machine.activeStates() == [.start, .disconnected], "Disconnected is Auto")
+        machine.add1(.connecting)
+        #expect(machine.activeStates() == [.start, .connecting])
+        machine.add1(.connected)
+        #expect(machine.activeStates() == [.start, .connected])
+        machine.add1(.errConnecting)
+        #expect(machine.is([.errConnecting, .exception]), "ErrConnecting adds Exception")
+        machine.remove1(.start)
+        #expect(machine.activeStates().contains(.disconnected), "without Start only Disconnected fits")
+    }
+
+    @Test func basicSchemaErrorStatesBringException() throws {
+        let machine = Fixture.machine(Schema.basic)
+        #expect(machine.add1(.errNetwork) == .executed)
+        #expect(machine.is([.errNetwork, .exception]))
+        #expect(machine.add1(.ready) == .canceled, "Ready requires Start")
+    }
+}

@@ -93,3 +93,14 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String = "test failure") { self.description = description }
 }
+
+/// A value shared between handlers, tasks, threads and the test.
+final class Box<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    var value: Value {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
+}
