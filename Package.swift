@@ -7,12 +7,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "AsyncMachine", targets: ["AsyncMachine"]),
+        .library(name: "AsyncMachineRPC", targets: ["AsyncMachineRPC"]),
         .executable(name: "amnode", targets: ["amnode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // exact: scripts/generate-protos.sh builds the code generator of this version.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .target(
@@ -23,10 +27,23 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "AsyncMachineRPC",
+            dependencies: [
+                "AsyncMachine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "amnode",
             dependencies: [
                 "AsyncMachine",
+                "AsyncMachineRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -34,6 +51,16 @@ let package = Package(
         .testTarget(
             name: "AsyncMachineTests",
             dependencies: ["AsyncMachine", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AsyncMachineRPCTests",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

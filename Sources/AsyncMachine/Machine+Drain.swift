@@ -46,10 +46,13 @@ extension Machine {
                 if disposing { completeDisposal() }
                 return
             }
-            if let job = next.eval {
+            switch next.job {
+            case .eval(let job)?:
                 job.body()
                 job.done?.resume(returning: true)
-            } else {
+            case .clock(let ticks, let queueTick)?:
+                runRemoteClock(ticks, queueTick: queueTick, registry)
+            case nil:
                 _ = runTransition(next, registry)
             }
         }

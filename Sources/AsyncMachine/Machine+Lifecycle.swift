@@ -49,7 +49,7 @@ extension Machine {
             return SharedState.Disposal(
                 waiters: Array(s.waiters.values), contexts: Array(s.contexts.values), tracers: s.registry.tracers,
                 callbacks: s.disposeCallbacks, disposedWaiters: s.disposedWaiters,
-                evals: s.queue.compactMap(\.eval))
+                evals: s.queue.compactMap { if case .eval(let job)? = $0.job { job } else { nil } })
         }
         guard let taken else { return }
         for job in taken.evals { job.done?.resume(returning: false) }

@@ -86,7 +86,7 @@ extension Machine {
             let step = shared.withLock { s -> Step in
                 guard !s.isDisposed else { return .rejected }
                 if s.draining {
-                    s.queue.prepend(Mutation(type: .add, called: [], eval: EvalJob(body: body, done: continuation)))
+                    s.queue.prepend(Mutation(type: .add, called: [], job: .eval(EvalJob(body: body, done: continuation))))
                     return .wait
                 }
                 s.draining = true
@@ -185,7 +185,7 @@ extension SharedState {
         guard !called.contains(where: { compiled.isMulti[$0] }) else { return nil }
         for item in queue.reversed() {
             let queued = item
-            guard queued.eval == nil, !queued.isCheck, queued.queueTick != 0 else { continue }
+            guard queued.job == nil, !queued.isCheck, queued.queueTick != 0 else { continue }
             guard queued.called.contains(where: called.contains) else { continue }
             let same = queued.type == type && queued.args.isEmpty && queued.error == nil
                 && queued.called.count == called.count && queued.called.allSatisfy(called.contains)

@@ -95,7 +95,7 @@ extension Machine {
     /// handler that fails reverts nothing. Returns the first failure.
     func runFinals(
         _ tx: Transition, _ enters: [Int], _ exits: [Int], _ handlers: HandlerTable,
-        _ c: CompiledSchema, _ steps: inout [Step]?
+        _ c: CompiledSchema, _ steps: inout [Step]?, revertOnFailure: Bool = true
     ) -> HandlerFailure? {
         let names = c.names
         var failure: HandlerFailure?
@@ -105,6 +105,7 @@ extension Machine {
         for (k, s) in enters.enumerated() where !handlers.state[s].isEmpty {
             if let f = callFinal(handlers.state[s], .state(names[s]), tx, &steps) {
                 if failure == nil { failure = f }
+                if !revertOnFailure { continue }
                 revert(Array(enters[k...]))
                 break
             }

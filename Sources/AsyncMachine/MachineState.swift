@@ -6,6 +6,13 @@ import Glibc
 import Darwin
 #endif
 
+/// Queued work other than a transition.
+enum QueueJob: Sendable {
+    case eval(EvalJob)
+    /// Replace the clock with a remote machine's (mirrors).
+    case clock(ticks: [UInt64], queueTick: UInt64)
+}
+
 /// A closure to run between transitions, with whoever awaits it.
 struct EvalJob: Sendable {
     let body: @Sendable () -> Void

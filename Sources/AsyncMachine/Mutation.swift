@@ -69,15 +69,15 @@ public final class Mutation: Sendable {
     public let source: MutationSource?
     /// The queue tick this mutation runs at; 0 for prepended (auto, exception) mutations.
     public let queueTick: UInt64
-    /// Set for an `eval` queued between transitions: run it, make no transition.
-    let eval: EvalJob?
+    /// Set for work that is not a transition of its own (an eval, a remote clock).
+    let job: QueueJob?
 
     init(
         type: MutationType, called: [Int], args: Args = Args(), error: (any Error)? = nil,
         isAuto: Bool = false, isCheck: Bool = false, source: MutationSource? = nil, queueTick: UInt64 = 0,
-        eval: EvalJob? = nil
+        job: QueueJob? = nil
     ) {
-        self.eval = eval
+        self.job = job
         self.type = type
         self.called = called
         self.args = args
