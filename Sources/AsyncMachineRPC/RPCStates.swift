@@ -33,6 +33,8 @@ extension Schema {
     /// Ready (handshake done, mirror in sync) and RetryingConn.
     public static let rpcClient: Schema = {
         try! Schema.basic.merging(Schema.connected).merging([
+            // Connected also ends a retry spell.
+            .connected: StateSpec(require: [.start], remove: [.connecting, .disconnecting, .disconnected, .retryingConn]),
             .ready: StateSpec(require: [.connected]),
             .retryingConn: StateSpec(require: [.start]),
             .serverPayload: StateSpec(multi: true),
