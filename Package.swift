@@ -48,6 +48,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The libFuzzer target of scripts/fuzz.sh; a plain build replays saved inputs.
+        .executableTarget(
+            name: "amfuzz",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "AsyncMachineTests",
             dependencies: ["AsyncMachine", .product(name: "Logging", package: "swift-log")]

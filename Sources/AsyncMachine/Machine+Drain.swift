@@ -17,12 +17,15 @@ extension Machine {
     /// Processes queued work until the queue is empty, then releases the drain. The
     /// caller must hold the drain. Waiters are re-checked after every processed item,
     /// cancelled transitions included.
-    func drainQueue() {
+    /// `finished` is the queue tick of the mutation the caller just processed (0 for none).
+    func drainQueue(finished: UInt64 = 0) {
+        var finished = finished
         while true {
             var satisfied: [Waiter] = []
             var registry: Registry? = nil
             var disposing = false
             let next = shared.withLock { s -> Mutation? in
+                if finished > s.processedTick { s.processedTick = finished }
                 if !s.waiters.isEmpty { satisfied = s.takeSatisfiedWaiters() }
                 // Args waiters see only the transition that just ran.
                 if !s.lastEntered.isEmpty { s.lastEntered = StateSet() }
@@ -37,6 +40,7 @@ extension Machine {
                     s.queueTick += 1
                     s.appendedInQueue -= 1
                 }
+                finished = item.queueTick
                 return item
             }
             for waiter in satisfied { waiter.continuation.resume() }

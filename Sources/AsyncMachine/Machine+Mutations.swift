@@ -171,7 +171,7 @@ extension Machine {
         case .run, .done:
             for tracer in registry.tracers { tracer.mutationQueued(self, mutation) }
             let result = runTransition(mutation, registry)
-            drainQueue()
+            drainQueue(finished: mutation.queueTick)
             return result
         }
     }

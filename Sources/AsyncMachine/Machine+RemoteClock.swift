@@ -67,6 +67,7 @@ extension Machine {
         let ended = shared.withLock { s -> [StateContext] in
             s.ticks = ticks
             s.queueTick = queueTick
+            s.processedTick = queueTick
             var ended: [StateContext] = []
             for i in exits { if let ctx = s.contexts.removeValue(forKey: i) { ended.append(ctx) } }
             for i in enters { if let ctx = s.contexts.removeValue(forKey: i) { ended.append(ctx) } }

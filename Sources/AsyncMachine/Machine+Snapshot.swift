@@ -3,6 +3,7 @@ public struct MachineSnapshot: Sendable, Equatable, Codable {
     public var id: String
     public var stateNames: [StateName]
     public var ticks: [UInt64]
+    /// The queue tick of the last mutation that finished.
     public var queueTick: UInt64
 
     public init(id: String, stateNames: [StateName], ticks: [UInt64], queueTick: UInt64) {
@@ -34,7 +35,7 @@ extension Machine {
     /// The current clock and queue tick.
     public func export() -> MachineSnapshot {
         shared.withLock { s in
-            MachineSnapshot(id: id, stateNames: s.compiled.names, ticks: s.ticks, queueTick: s.queueTick)
+            MachineSnapshot(id: id, stateNames: s.compiled.names, ticks: s.ticks, queueTick: s.processedTick)
         }
     }
 
@@ -52,6 +53,7 @@ extension Machine {
             // Not draining and holding the lock: no drainer can touch DrainState.
             s.ticks = snapshot.ticks
             s.queueTick = snapshot.queueTick
+            s.processedTick = snapshot.queueTick
             drain.ticks = snapshot.ticks
             drain.active = StateSet(snapshot.ticks.indices.filter { snapshot.ticks[$0] & 1 == 1 })
             let ended = Array(s.contexts.values)

@@ -178,7 +178,9 @@ public final class Machine: Sendable, CustomStringConvertible {
         return !now.isEmpty && clock.allSatisfy { now[$0.key] == $0.value }
     }
 
-    /// The queue tick: 1 at start, +1 for every queued mutation taken off the queue.
+    /// The queue tick: 1 at start, +1 for every queued mutation taken off the queue, so
+    /// inside a handler it is the running mutation's tick. (`whenQueue` and `export`
+    /// use the tick of the last mutation that *finished*.)
     public var queueTick: UInt64 { shared.withLock { $0.queueTick } }
 
     /// Mutations waiting in the queue.

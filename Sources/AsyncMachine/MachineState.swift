@@ -34,7 +34,12 @@ struct SharedState: Sendable {
     var queue = Deque<Mutation>()
     /// Appended (ticked) mutations waiting in `queue`.
     var appendedInQueue = 0
+    /// The tick of the queued mutation running now (or last started): what a newly
+    /// queued mutation's tick is counted from.
     var queueTick: UInt64 = 1
+    /// The tick of the last queued mutation that finished: what `whenQueue` and exported
+    /// (so mirrored) clocks report, so a tick is only seen once its mutation is done.
+    var processedTick: UInt64 = 1
     var draining = false
     var drainer: pthread_t?
     var registry: Registry

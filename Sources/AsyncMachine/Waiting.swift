@@ -34,7 +34,7 @@ enum WaitCondition: Sendable {
         case .ticks(let pairs):
             return pairs.allSatisfy { s.ticks[$0.0] >= $0.1 }
         case .queueTick(let tick):
-            return s.queueTick >= tick
+            return s.processedTick >= tick
         }
     }
 }
@@ -128,8 +128,8 @@ extension Machine {
         try await when([.exception], timeout: timeout)
     }
 
-    /// Waits until the queue tick reaches `tick`: a mutation that returned
-    /// `.queued(tick)` has been processed (executed or not).
+    /// Waits until the mutation that returned `.queued(tick)` has been processed
+    /// (executed or not) and its transition has finished.
     public func whenQueue(_ tick: UInt64, timeout: Duration? = nil) async throws {
         try await wait(timeout) { _ in .queueTick(tick) }
     }

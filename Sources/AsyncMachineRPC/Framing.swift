@@ -4,12 +4,14 @@ import SwiftProtobuf
 /// Splits the byte stream into frames: a 4-byte big-endian length, then that many bytes.
 /// A frame longer than `maximumFrameSize` is an error (the connection is then closed):
 /// the decoder never buffers more than the limit for one frame.
-struct FrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+package struct FrameDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = ByteBuffer
 
-    let maximumFrameSize: Int
+    package let maximumFrameSize: Int
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package init(maximumFrameSize: Int) { self.maximumFrameSize = maximumFrameSize }
+
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
         guard Int(length) <= maximumFrameSize else {
             throw RPCError.frameTooLarge(size: Int(length), limit: maximumFrameSize)
@@ -19,7 +21,7 @@ struct FrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+    package mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
         -> DecodingState
     {
         // A partial frame at EOF is dropped: the peer went away mid-write.
@@ -29,21 +31,21 @@ struct FrameDecoder: ByteToMessageDecoder {
 
 /// Frames in, envelopes out (and the reverse). Malformed envelopes are errors that close
 /// the connection; they never crash the process.
-final class EnvelopeCodec: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = WireEnvelope
-    typealias OutboundIn = WireEnvelope
-    typealias OutboundOut = ByteBuffer
+package final class EnvelopeCodec: ChannelDuplexHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias InboundOut = WireEnvelope
+    package typealias OutboundIn = WireEnvelope
+    package typealias OutboundOut = ByteBuffer
 
     let maximumFrameSize: Int
     let metrics: RPCMetrics?
 
-    init(maximumFrameSize: Int, metrics: RPCMetrics? = nil) {
+    package init(maximumFrameSize: Int, metrics: RPCMetrics? = nil) {
         self.maximumFrameSize = maximumFrameSize
         self.metrics = metrics
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var frame = Self.unwrapInboundIn(data)
         metrics?.received(bytes: frame.readableBytes + 4)
         do {
@@ -54,7 +56,7 @@ final class EnvelopeCodec: ChannelDuplexHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let envelope = Self.unwrapOutboundIn(data)
         do {
             let buffer = try Envelopes.encode(envelope, allocator: context.channel.allocator, limit: maximumFrameSize)
@@ -67,9 +69,9 @@ final class EnvelopeCodec: ChannelDuplexHandler {
 }
 
 /// Envelope <-> frame bytes.
-enum Envelopes {
+package enum Envelopes {
     /// Decodes one envelope from a frame's bytes.
-    static func decode(_ frame: inout ByteBuffer) throws -> WireEnvelope {
+    package static func decode(_ frame: inout ByteBuffer) throws -> WireEnvelope {
         let bytes = frame.readBytes(length: frame.readableBytes) ?? []
         do {
             return try WireEnvelope(serializedBytes: bytes)
@@ -79,7 +81,7 @@ enum Envelopes {
     }
 
     /// Encodes one envelope as a whole frame (length prefix included).
-    static func encode(_ envelope: WireEnvelope, allocator: ByteBufferAllocator, limit: Int) throws -> ByteBuffer {
+    package static func encode(_ envelope: WireEnvelope, allocator: ByteBufferAllocator, limit: Int) throws -> ByteBuffer {
         let bytes: [UInt8] = try envelope.serializedBytes()
         guard bytes.count <= limit else { throw RPCError.frameTooLarge(size: bytes.count, limit: limit) }
         var buffer = allocator.buffer(capacity: 4 + bytes.count)

@@ -37,7 +37,7 @@ extension ArgValue {
 }
 
 extension Args {
-    init(wire: [String: WireValue]) {
+    package init(wire: [String: WireValue]) {
         self.init(wire.mapValues(ArgValue.init(wire:)))
     }
 
@@ -86,7 +86,7 @@ extension Schema {
 
     /// The schema a Welcome or SchemaChange describes; refuses indexes out of range and
     /// schemas that do not validate.
-    init(wire: WireSchema) throws(RPCError) {
+    package init(wire: WireSchema) throws(RPCError) {
         let names = wire.states.map { StateName($0.name) }
         func resolve(_ list: [UInt32], _ owner: String) throws(RPCError) -> [StateName] {
             var out: [StateName] = []
