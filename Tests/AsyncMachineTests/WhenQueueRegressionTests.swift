@@ -1,0 +1,32 @@
+import AsyncMachine
+import Dispatch
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The queue tick used to move when a mutation was taken off the queue, so `whenQueue`
+/// called while that mutation ran returned before it finished, and `export` carried the
+/// tick without the change.
+@Suite struct WhenQueueRegressionTests {
+    @Test func whenQueueCalledDuringTheMutationWaitsForItsEnd() async throws {
+        let machine = Fixture.machine(try Fixture.noRels())
+        machine.onState(.a) { e in
+            e.machine.add1(.d)  // queued
+        }
+        machine.onEnter(.d) { e in
+            usleep(100_000)  // D is running for 100 ms
+            return true
+        }
+        DispatchQueue.global().async {
+            machine.add1(.a)
+        }
+        // Wait until D has been taken off the queue and is running.
+        while machine.queueLength > 0 || !machine.isBusy || machine.is1(.a) == false { usleep(1_000) }
+        let dTick = machine.queueTick
+        #expect(machine.export().queueTick < dTick, "an export during D does not claim D's tick")
+        try await machine.whenQueue(dTick, timeout: .seconds(5))
+        #expect(machine.is1(.d), "whenQueue returned only after D finished")
+    }
+}
