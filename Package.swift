@@ -49,9 +49,11 @@ let package = Package(
             ]
         ),
         // The libFuzzer target of scripts/fuzz.sh; a plain build replays saved inputs.
+        .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "amfuzz",
             dependencies: [
+                "CFuzzerDriver",
                 "AsyncMachine",
                 "AsyncMachineRPC",
                 .product(name: "NIOCore", package: "swift-nio"),

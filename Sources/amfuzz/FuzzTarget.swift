@@ -61,7 +61,22 @@ private func use(_ envelope: WireEnvelope) {
     }
 }
 
-#if !FUZZING
+#if FUZZING
+import CFuzzerDriver
+
+/// With libFuzzer (-sanitize=fuzzer -DFUZZING): hands the command line to its driver.
+@main
+struct Fuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            fuzzOneInput(data ?? UnsafePointer(bitPattern: 1)!, size)
+        }
+        exit(status)
+    }
+}
+#else
 /// Without libFuzzer: replays the inputs named on the command line (crash reproducers).
 @main
 struct Replay {
