@@ -179,6 +179,22 @@ import Testing
         await pair.close()
     }
 
+    @Test func byeInBothDirections() async throws {
+        let pair = try await RPCPair.make(try RPCFixture.noRels())
+        #expect(pair.server.clients == ["rc-test"])
+        await pair.client.close()  // client -> server Bye
+        try await eventually { pair.server.clients.isEmpty }
+        try await pair.server.machine.whenNot1(.hasClients, timeout: .seconds(5))
+        #expect(pair.server.machine.tick(.clientDisconnected) == 1)
+
+        let second = RPCClient(host: "127.0.0.1", port: try #require(pair.server.port), configuration: .init(id: "rc-2", reconnect: false))
+        _ = try await second.connect()
+        await pair.server.stop()  // server -> client Bye
+        try await second.machine.whenNot1(.ready, timeout: .seconds(5))
+        #expect(second.machine.is1(.disconnected))
+        await second.close()
+    }
+
     @Test func schemaGrowthReachesTheMirror() async throws {
         let pair = try await RPCPair.make(try RPCFixture.noRels())
         try pair.source.setSchema(try RPCFixture.noRels().merging(["E": StateSpec()]))
