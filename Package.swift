@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "AsyncMachine", targets: ["AsyncMachine"]),
         .library(name: "AsyncMachineRPC", targets: ["AsyncMachineRPC"]),
+        .library(name: "AsyncMachineNode", targets: ["AsyncMachineNode"]),
         .executable(name: "amnode", targets: ["amnode"]),
     ],
     dependencies: [
@@ -37,6 +38,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CProcessSupport"),
+        .target(
+            name: "AsyncMachineNode",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineRPC",
+                "CProcessSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "amnode",
             dependencies: [
@@ -63,6 +74,10 @@ let package = Package(
         .testTarget(
             name: "AsyncMachineTests",
             dependencies: ["AsyncMachine", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AsyncMachineNodeTests",
+            dependencies: ["AsyncMachine", "AsyncMachineRPC", "AsyncMachineNode"]
         ),
         .testTarget(
             name: "AsyncMachineRPCTests",
