@@ -160,6 +160,12 @@ public final class RPCClient: Sendable {
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         let channel = try await bootstrap.connect(host: host, port: port).get()
+        if let local = channel.localAddress, local == channel.remoteAddress {
+            // A TCP self-connect (the kernel picked the server's port as our source port
+            // while nothing listened): not a server; let the retry pick another port.
+            try? await channel.close()
+            throw RPCError.notConnected("self-connected to \(host):\(port)")
+        }
         let connection = ClientConnection(channel: channel)
         try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.addHandlers([

@@ -30,6 +30,9 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO)
+        // stderr too: a child must not hold the test runner's own output pipe, or a test
+        // process that dies leaves the runner waiting for that pipe to close.
+        posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

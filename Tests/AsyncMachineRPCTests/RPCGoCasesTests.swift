@@ -119,7 +119,7 @@ import Testing
             configuration: .init(id: "rc-early", connectRetries: 20, retryDelay: .milliseconds(50), maxRetryDelay: .milliseconds(100)))
         let connecting = Task { try await client.connect() }
         try await Task.sleep(for: .milliseconds(250))
-        try await server.start()
+        try await start(server)
         let net = try await connecting.value
         #expect(try await net.add1(.a) == .executed)
         #expect(net.mirror.is1(.a))
@@ -133,7 +133,7 @@ import Testing
         let port = try await freePort()
         let source = Machine(try RPCFixture.noRels(), id: "flaky")
         var server = RPCServer(source: source, configuration: .init(port: port))
-        try await server.start()
+        try await start(server)
         let client = RPCClient(
             host: "127.0.0.1", port: port,
             configuration: .init(id: "rc-stay", retryDelay: .milliseconds(50), maxRetryDelay: .milliseconds(100)))
@@ -142,7 +142,7 @@ import Testing
         try await client.machine.whenNot1(.ready, timeout: .seconds(5))
         source.add1(.b)  // while disconnected
         server = RPCServer(source: source, configuration: .init(port: port))
-        try await server.start()
+        try await start(server)
         try await client.machine.when1(.ready, timeout: .seconds(5))
         #expect(net.mirror.is1(.b), "the Welcome of the reconnect brought the missed change")
         #expect(try await net.add1(.d) == .executed)
@@ -220,14 +220,14 @@ import Testing
         let port = try await freePort()
         let source = Machine(try RPCFixture.rels(), id: "noschema")
         var server = RPCServer(source: source, configuration: .init(port: port))
-        try await server.start()
+        try await start(server)
         let client = RPCClient(host: "127.0.0.1", port: port, configuration: .init(id: "rc-ns", retryDelay: .milliseconds(50)))
         let net = try await client.connect()
         let firstWelcome = server.metrics.bytesSent
         await server.stop()
         try await client.machine.whenNot1(.ready, timeout: .seconds(5))
         server = RPCServer(source: source, configuration: .init(port: port))
-        try await server.start()
+        try await start(server)
         try await client.machine.when1(.ready, timeout: .seconds(5))
         // Rels' schema is over 40 bytes on the wire; a Welcome without it is that much smaller.
         #expect(server.metrics.bytesSent <= firstWelcome - 40, "the second Welcome has no schema")
@@ -253,11 +253,35 @@ import Testing
     }
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, below the kernel's ephemeral range (32768+), so
+/// no outgoing connection (a reconnecting client's included) can be given it as its
+/// source port while a test stops and restarts a server on it.
 func freePort() async throws -> Int {
-    let probe = RPCServer(source: Machine(try RPCFixture.noRels()))
-    try await probe.start()
-    let port = try #require(probe.port)
-    await probe.stop()
-    return port
+    for _ in 0..<50 {
+        let port = Int.random(in: 20_000..<32_000)
+        let probe = RPCServer(source: Machine(try RPCFixture.noRels()), configuration: .init(port: port))
+        do {
+            try await probe.start()
+            await probe.stop()
+            return port
+        } catch {
+            continue
+        }
+    }
+    throw RPCError.unavailable("no free port found")
+}
+
+/// Starts `server`, retrying for up to 5 s while its port is still held by a closing socket.
+func start(_ server: RPCServer) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+        do {
+            return try await server.start()
+        } catch {
+            guard ContinuousClock.now < deadline else {
+                throw RPCError.unavailable("port \(server.configuration.port) still in use after 5 s: \(error)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }
