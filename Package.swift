@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "AsyncMachine",
                 "AsyncMachineRPC",
+                "AsyncMachineNode",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

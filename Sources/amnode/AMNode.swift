@@ -5,7 +5,7 @@ struct AMNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amnode",
         abstract: "asyncmachine worker pools: supervisor, worker, client, status and benchmarks.",
-        subcommands: [Bench.self, RPCDemo.self]
+        subcommands: [WorkerCommand.self, Bench.self, RPCDemo.self]
     )
 }
 

@@ -1,0 +1,101 @@
+import AsyncMachine
+import AsyncMachineRPC
+import Synchronization
+
+/// What a supervisor knows of one worker.
+final class WorkerRecord: Sendable {
+    struct Fields: Sendable {
+        var phase: WorkerPhase = .initing
+        var process: LaunchedProcess?
+        var client: RPCClient?
+        var net: NetMachine?
+        var localAddress = ""
+        var publicAddress = ""
+        var workerId = ""
+        var wasReady = false
+        /// Set when the supervisor kills it on purpose.
+        var leaving = false
+        /// Why it is being ended, when something went wrong.
+        var failure: String?
+        let startedAt = ContinuousClock.now
+    }
+
+    enum WorkerPhase: Sendable { case initing, rpc, ready }
+
+    let id: String
+    let number: Int
+    private let fields = Mutex(Fields())
+
+    init(id: String, number: Int) {
+        self.id = id
+        self.number = number
+    }
+
+    func update(_ body: (inout Fields) -> Void) { fields.withLock { body(&$0) } }
+    func read<T: Sendable>(_ body: (Fields) -> T) -> T { fields.withLock { body($0) } }
+
+    var isLeaving: Bool { read(\.leaving) }
+
+    /// Marks it ready; false if it already was.
+    func markReady() -> Bool {
+        fields.withLock { f in
+            guard f.phase != .ready else { return false }
+            f.phase = .ready
+            f.wasReady = true
+            return true
+        }
+    }
+
+    var info: WorkerInfo {
+        let f = fields.withLock { $0 }
+        let state: WorkerState
+        switch f.phase {
+        case .initing: state = .initing
+        case .rpc: state = .rpc
+        case .ready:
+            if let mirror = f.net?.mirror {
+                state = mirror.is1(.idle) ? .idle : mirror.any1(.workRequested, .working, .workReady) ? .busy : .ready
+            } else {
+                state = .ready
+            }
+        }
+        return WorkerInfo(
+            id: id, number: number, workerId: f.workerId, pid: f.process?.pid, state: state,
+            localAddress: f.localAddress, publicAddress: f.publicAddress, uptime: ContinuousClock.now - f.startedAt)
+    }
+
+    /// Ends the process (SIGTERM, SIGKILL after `grace`) and waits until it is reaped.
+    func shutDown(grace: Duration) async {
+        let process = fields.withLock { f -> LaunchedProcess? in
+            f.leaving = true
+            return f.process
+        }
+        if let client = read(\.client) { await client.close() }
+        guard let process else { return }
+        await process.stop(grace: grace)
+    }
+}
+
+/// A listing state of workers (the seed's WorkerState).
+public enum WorkerState: String, Sendable, Codable, CaseIterable {
+    /// Forked, not yet reported.
+    case initing
+    /// Reported; the supervisor is linking to it.
+    case rpc
+    /// Linked and Ready, neither idle nor busy.
+    case ready
+    case idle
+    case busy
+}
+
+/// One worker as the supervisor sees it (the seed's WorkerInfo).
+public struct WorkerInfo: Sendable, Equatable {
+    public var id: String
+    public var number: Int
+    public var workerId: String
+    public var pid: Int32?
+    public var state: WorkerState
+    public var localAddress: String
+    public var publicAddress: String
+    public var uptime: Duration
+}

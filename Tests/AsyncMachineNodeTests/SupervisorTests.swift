@@ -1,0 +1,107 @@
+import AsyncMachine
+import AsyncMachineNode
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The supervisor with real worker processes (the built `amnode worker`).
+@Suite(.serialized) struct SupervisorTests {
+    static let amnode: String? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent(".build/debug/amnode").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    private func alive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // A zombie (Z) is dead but not reaped: that counts as a leftover, so as alive.
+        return !stat.isEmpty
+    }
+
+    private func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for: \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func readyCount(_ supervisor: Supervisor) -> Int {
+        supervisor.workers().filter { [.ready, .idle, .busy].contains($0.state) }.count
+    }
+
+    @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(2)))
+    func poolComesUpHealsAfterKillNineAndStopsClean() async throws {
+        let supervisor = Supervisor(configuration: .init(kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 5, min: 2, warm: 1))
+        supervisor.start()
+        try await supervisor.machine.when1(.poolReady, timeout: .seconds(20))
+        try await eventually("3 ready workers") { readyCount(supervisor) == 3 }
+        let first = supervisor.workers()
+        #expect(supervisor.machine.is([.workersAvailable, .ready]))
+        var seenPids = Set(first.compactMap(\.pid))
+        #expect(seenPids.count == 3 && seenPids.allSatisfy(alive))
+
+        let victim = try #require(first.first?.pid)
+        kill(victim, SIGKILL)
+        try await supervisor.machine.when1(.workerGone, timeout: .seconds(5))
+        #expect(supervisor.machine.tick(.errWorker) >= 1, "an unrequested exit is an ErrWorker")
+        try await eventually("a replacement") {
+            let pids = Set(supervisor.workers().compactMap(\.pid))
+            return readyCount(supervisor) == 3 && !pids.contains(victim)
+        }
+        seenPids.formUnion(supervisor.workers().compactMap(\.pid))
+
+        await supervisor.stop()
+        #expect(supervisor.workers().isEmpty)
+        for pid in seenPids { #expect(!alive(pid), "worker \(pid) outlived its supervisor") }
+    }
+
+    @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
+    func operatorKillReplacesTheWorker() async throws {
+        let supervisor = Supervisor(configuration: .init(kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 2, min: 2, warm: 0))
+        supervisor.start()
+        try await eventually("2 ready workers") { readyCount(supervisor) == 2 }
+        let victim = try #require(supervisor.workers().first)
+        #expect(supervisor.kill(victim.id))
+        try await supervisor.machine.when1(.workerKilled, timeout: .seconds(10))
+        #expect(supervisor.machine.tick(.errWorker) == 0, "a requested kill is not an error: \(String(describing: supervisor.machine.lastError))")
+        try await eventually("a replacement") { readyCount(supervisor) == 2 && !supervisor.workers().contains { $0.id == victim.id } }
+        await supervisor.stop()
+        #expect(!alive(try #require(victim.pid)))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func missingWorkerCommandGivesErrWorkerThenErrPoolWithoutAForkStorm() async throws {
+        let supervisor = Supervisor(configuration: .init(
+            kind: "ghost", workerCommand: ["/nonexistent/amnode-worker"], max: 10, min: 2, warm: 3, poolPause: .seconds(30)))
+        supervisor.start()
+        try await supervisor.machine.when1(.errPool, timeout: .seconds(5))
+        #expect(String(describing: try #require(supervisor.machine.lastError)).contains("not found: /nonexistent/amnode-worker"))
+        // ForkWorker is Multi: the first fork makes its tick 1, every further one adds 2.
+        let forks = (supervisor.machine.tick(.forkWorker) + 1) / 2
+        try await Task.sleep(for: .milliseconds(500))
+        #expect((supervisor.machine.tick(.forkWorker) + 1) / 2 == forks, "no forks during the pause")
+        #expect(forks <= 5, "one round of the target (5) at most, not a storm")
+        await supervisor.stop()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func workerThatExitsAtStartReportsItsStderr() async throws {
+        let supervisor = Supervisor(configuration: .init(
+            kind: "broken", workerCommand: ["/bin/sh", "-c", "echo 'cannot start: missing config' >&2; exit 1"],
+            max: 1, min: 1, warm: 0, poolPause: .seconds(30)))
+        supervisor.start()
+        try await supervisor.machine.when1(.errWorker, timeout: .seconds(10))
+        try await eventually("the exit reason", timeout: .seconds(10)) {
+            String(describing: supervisor.machine.lastError.map { "\($0)" } ?? "").contains("missing config")
+        }
+        try await supervisor.machine.when1(.errPool, timeout: .seconds(10))
+        await supervisor.stop()
+    }
+}
