@@ -2,7 +2,7 @@
 /// a process boundary by construction.
 public enum ArgValue: Sendable, Hashable, Codable, CustomStringConvertible,
     ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
     case string(String)
     case int(Int)
@@ -18,6 +18,9 @@ public enum ArgValue: Sendable, Hashable, Codable, CustomStringConvertible,
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: ArgValue...) { self = .list(elements) }
+    public init(dictionaryLiteral elements: (String, ArgValue)...) {
+        self = .map(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
     public init(nilLiteral: ()) { self = .null }
 
     /// The type's name as error messages show it.

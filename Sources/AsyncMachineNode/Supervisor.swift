@@ -33,13 +33,22 @@ public final class Supervisor: Sendable {
         public var forkFailureLimit: Int
         /// Time a worker has to exit after SIGTERM before SIGKILL. Default 2 s.
         public var stopGrace: Duration
+        /// Most workers one client may hold at once (MaxClientWorkers). nil: Max.
+        public var maxClientWorkers: Int?
+        /// Where clients connect (the public endpoint). Default 127.0.0.1, port 0 (any free).
+        public var publicHost: String
+        public var publicPort: Int
         public var logger: Logger
 
         public init(
             kind: String, workerCommand: [String], max: Int = 10, min: Int = 2, warm: Int = 5,
             connTimeout: Duration = .seconds(5), poolPause: Duration = .seconds(5), forkFailureLimit: Int = 3,
-            stopGrace: Duration = .seconds(2), logger: Logger = Logger(label: "asyncmachine.node.supervisor")
+            stopGrace: Duration = .seconds(2), maxClientWorkers: Int? = nil, publicHost: String = "127.0.0.1",
+            publicPort: Int = 0, logger: Logger = Logger(label: "asyncmachine.node.supervisor")
         ) {
+            self.maxClientWorkers = maxClientWorkers
+            self.publicHost = publicHost
+            self.publicPort = publicPort
             self.kind = kind
             self.workerCommand = workerCommand
             self.max = max
@@ -56,10 +65,15 @@ public final class Supervisor: Sendable {
         public var target: Int { Swift.min(max, min + warm) }
         /// Ready workers PoolReady needs: min(Min, Max).
         public var readyNeeded: Int { Swift.min(min, max) }
+        /// MaxClientWorkers with its default.
+        public var clientWorkerLimit: Int { maxClientWorkers ?? max }
     }
 
     public let name: String
     public let machine: Machine
+    /// The public endpoint: clients mirror the supervisor's machine through it, request
+    /// workers, and get the worker's address as a payload.
+    public let publicServer: RPCServer
     let configuration: Mutex<Configuration>
     let launcher: ProcessLauncher
     let state = Mutex(PoolState())
@@ -79,18 +93,34 @@ public final class Supervisor: Sendable {
         self.machine = Machine(.supervisor, id: "ns-\(name)", configuration: .init(logger: configuration.logger))
         self.configuration = Mutex(configuration)
         self.launcher = launcher
+        self.publicServer = RPCServer(
+            source: machine,
+            configuration: .init(host: configuration.publicHost, port: configuration.publicPort, id: "rs-ns-pub-\(name)"))
+        bindProvideWorker()
+    }
+
+    /// The public endpoint's `host:port`, once started.
+    public var publicAddress: String? {
+        publicServer.port.map { "\(publicServer.configuration.host):\($0)" }
     }
 
     var logger: Logger { configuration.withLock { $0.logger } }
 
-    /// Starts the pool.
-    public func start() {
+    /// Starts the public endpoint and the pool.
+    public func start() async throws {
         let fresh = state.withLock { s -> Bool in
             defer { s.started = true }
             return !s.started
         }
         guard fresh else { return }
         machine.add1(.start)
+        do {
+            try await publicServer.start()
+        } catch {
+            machine.addErrState(.errNetwork, error)
+            machine.remove1(.start)
+            throw error
+        }
         normalize()
     }
 
@@ -112,6 +142,7 @@ public final class Supervisor: Sendable {
             for record in pending { await record.shutDown(grace: grace) }
             try? await Task.sleep(for: .milliseconds(10))
         }
+        await publicServer.stop()
         machine.remove1(.start)
     }
 
@@ -247,6 +278,8 @@ public final class Supervisor: Sendable {
         }
         machine.add1(.workerForked, ["worker": .string(record.id)])
         net.mirror.onState(.ready) { [weak self] _ in self?.ready(record) }
+        // The client the worker served has left: the worker goes back to the pool.
+        net.mirror.onEnd(.clientConnected) { [weak self] _ in self?.release(record) }
         net.mirror.onAnyState { [weak self] _ in self?.updateFlags() }
         // The link is the supervisor's view of the worker: losing it ends the worker.
         client.machine.onEnd(.ready) { _ in

@@ -131,6 +131,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case noWorkersAvailable
     case tooManyWorkers(Int)
     case notStarted
+    /// The supervisor refused, with its reason.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -141,7 +143,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .workerExited(let why): "the worker exited: \(why)"
         case .noWorkersAvailable: "no idle worker is available"
         case .tooManyWorkers(let max): "the client already has its maximum of \(max) workers"
-        case .notStarted: "the supervisor is not started"
+        case .notStarted: "not started"
+        case .refused(let why): why
         }
     }
 }

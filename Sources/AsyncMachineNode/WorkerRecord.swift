@@ -13,6 +13,8 @@ final class WorkerRecord: Sendable {
         var publicAddress = ""
         var workerId = ""
         var wasReady = false
+        /// The client (its worker-connection id) this worker is reserved for.
+        var assignedClient: String?
         /// Set when the supervisor kills it on purpose.
         var leaving = false
         /// Why it is being ended, when something went wrong.
@@ -54,14 +56,16 @@ final class WorkerRecord: Sendable {
         case .rpc: state = .rpc
         case .ready:
             if let mirror = f.net?.mirror {
-                state = mirror.is1(.idle) ? .idle : mirror.any1(.workRequested, .working, .workReady) ? .busy : .ready
+                let working = mirror.any1(.workRequested, .working, .workReady)
+                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil) ? .idle : .ready
             } else {
                 state = .ready
             }
         }
         return WorkerInfo(
             id: id, number: number, workerId: f.workerId, pid: f.process?.pid, state: state,
-            localAddress: f.localAddress, publicAddress: f.publicAddress, uptime: ContinuousClock.now - f.startedAt)
+            localAddress: f.localAddress, publicAddress: f.publicAddress, client: f.assignedClient,
+            uptime: ContinuousClock.now - f.startedAt)
     }
 
     /// Ends the process (SIGTERM, SIGKILL after `grace`) and waits until it is reaped.
@@ -97,5 +101,7 @@ public struct WorkerInfo: Sendable, Equatable {
     public var state: WorkerState
     public var localAddress: String
     public var publicAddress: String
+    /// The client it is reserved for, if any.
+    public var client: String?
     public var uptime: Duration
 }

@@ -39,7 +39,7 @@ import Glibc
     @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(2)))
     func poolComesUpHealsAfterKillNineAndStopsClean() async throws {
         let supervisor = Supervisor(configuration: .init(kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 5, min: 2, warm: 1))
-        supervisor.start()
+        try await supervisor.start()
         try await supervisor.machine.when1(.poolReady, timeout: .seconds(20))
         try await eventually("3 ready workers") { readyCount(supervisor) == 3 }
         let first = supervisor.workers()
@@ -65,7 +65,7 @@ import Glibc
     @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
     func operatorKillReplacesTheWorker() async throws {
         let supervisor = Supervisor(configuration: .init(kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 2, min: 2, warm: 0))
-        supervisor.start()
+        try await supervisor.start()
         try await eventually("2 ready workers") { readyCount(supervisor) == 2 }
         let victim = try #require(supervisor.workers().first)
         #expect(supervisor.kill(victim.id))
@@ -80,7 +80,7 @@ import Glibc
     func missingWorkerCommandGivesErrWorkerThenErrPoolWithoutAForkStorm() async throws {
         let supervisor = Supervisor(configuration: .init(
             kind: "ghost", workerCommand: ["/nonexistent/amnode-worker"], max: 10, min: 2, warm: 3, poolPause: .seconds(30)))
-        supervisor.start()
+        try await supervisor.start()
         try await supervisor.machine.when1(.errPool, timeout: .seconds(5))
         #expect(String(describing: try #require(supervisor.machine.lastError)).contains("not found: /nonexistent/amnode-worker"))
         // ForkWorker is Multi: the first fork makes its tick 1, every further one adds 2.
@@ -96,7 +96,7 @@ import Glibc
         let supervisor = Supervisor(configuration: .init(
             kind: "broken", workerCommand: ["/bin/sh", "-c", "echo 'cannot start: missing config' >&2; exit 1"],
             max: 1, min: 1, warm: 0, poolPause: .seconds(30)))
-        supervisor.start()
+        try await supervisor.start()
         try await supervisor.machine.when1(.errWorker, timeout: .seconds(10))
         try await eventually("the exit reason", timeout: .seconds(10)) {
             String(describing: supervisor.machine.lastError.map { "\($0)" } ?? "").contains("missing config")

@@ -9,8 +9,7 @@ import Glibc
 /// and dispositions), stdout captured through a pipe, killed and reaped on `stop()`.
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
-    private let stdoutFD: Int32
-    private let output = Mutex<String>("")
+    private let output = OutputBuffer()
     private let reaped = Mutex<Bool>(false)
 
     /// The package's build folder binary, for example `amnode` (built by `swift build`).
@@ -54,9 +53,12 @@ final class ChildProcess: @unchecked Sendable {
             throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT)
         }
         self.pid = pid
-        self.stdoutFD = fds[0]
         let fd = fds[0]
-        Thread.detachNewThread { [self] in
+        // The reader owns the pipe: it reads until the child's end closes (the child
+        // exited) and only then closes it, so no other thread can close a descriptor
+        // number this thread might still read (it could belong to a new socket by then).
+        let output = self.output
+        Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = read(fd, &buffer, buffer.count)
@@ -64,10 +66,12 @@ final class ChildProcess: @unchecked Sendable {
                 let text = String(decoding: buffer[0..<n], as: UTF8.self)
                 output.withLock { $0 += text }
             }
+            close(fd)
         }
     }
 
     var stdout: String { output.withLock { $0 } }
+
 
     /// Waits until stdout contains a match of `pattern`'s first capture group.
     func waitForOutput(_ pattern: String, timeout: Duration = .seconds(10)) async throws -> String {
@@ -95,9 +99,14 @@ final class ChildProcess: @unchecked Sendable {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         reaped.withLock { $0 = true }
-        close(stdoutFD)
         return status
     }
 
     deinit { stop() }
+}
+
+/// The captured stdout of a child, shared with its reader thread.
+final class OutputBuffer: Sendable {
+    private let text = Mutex<String>("")
+    func withLock<T: Sendable>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
 }

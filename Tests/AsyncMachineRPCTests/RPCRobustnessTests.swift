@@ -278,7 +278,14 @@ final class RawSocket: Sendable {
         }
     }
 
-    func close() { Glibc.close(fd) }
+    private let closed = Atomic<Bool>(false)
 
-    deinit { Glibc.close(fd) }
+    /// Closes the socket once: a second close could hit a reused descriptor (one of
+    /// NIO's sockets, say) and break someone else's connection.
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Glibc.close(fd)
+    }
+
+    deinit { close() }
 }

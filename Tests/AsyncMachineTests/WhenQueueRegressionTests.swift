@@ -15,7 +15,9 @@ import Glibc
         machine.onState(.a) { e in
             e.machine.add1(.d)  // queued
         }
+        let dRunning = Box(false)
         machine.onEnter(.d) { e in
+            dRunning.value = true
             usleep(100_000)  // D is running for 100 ms
             return true
         }
@@ -23,7 +25,7 @@ import Glibc
             machine.add1(.a)
         }
         // Wait until D has been taken off the queue and is running.
-        while machine.queueLength > 0 || !machine.isBusy || machine.is1(.a) == false { usleep(1_000) }
+        while !dRunning.value { usleep(1_000) }
         let dTick = machine.queueTick
         #expect(machine.export().queueTick < dTick, "an export during D does not claim D's tick")
         try await machine.whenQueue(dTick, timeout: .seconds(5))
