@@ -1,4 +1,5 @@
 import AsyncMachine
+import Foundation
 import AsyncMachineRPC
 import Logging
 import Synchronization
@@ -224,9 +225,17 @@ public final class Supervisor: Sendable {
         } catch {
             return failed(record, reason: "bootstrap could not listen: \(error)")
         }
+        // stop() may have run while the bootstrap started: then no process at all.
+        guard state.withLock({ !$0.stopped }) else {
+            await bootstrap.stop()
+            state.withLock { $0.workers[record.id] = nil }
+            return
+        }
         let process: LaunchedProcess
         do {
-            process = try launcher.launch(command + ["-a", bootstrap.address]) { [weak self] exit in
+            var environment = ProcessInfo.processInfo.environment
+            environment[Worker.supervisorPidVariable] = String(getpid())
+            process = try launcher.launch(command + ["-a", bootstrap.address], environment: environment) { [weak self] exit in
                 self?.exited(record, exit)
             }
         } catch {
@@ -234,6 +243,13 @@ public final class Supervisor: Sendable {
             return failed(record, reason: "\(error)")
         }
         record.update { $0.process = process }
+        // ...or while it launched: stop() waits for this record, so end the process now.
+        if state.withLock({ $0.stopped }) {
+            record.update { $0.leaving = true }
+            process.forceKill()
+            await bootstrap.stop()
+            return
+        }
         let report: Args
         do {
             report = try await bootstrap.waitForReport(timeout: timeout)

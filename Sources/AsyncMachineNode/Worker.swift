@@ -40,6 +40,9 @@ public final class Worker: Sendable {
     public let configuration: Configuration
     let localServer: RPCServer
     let publicServer: RPCServer
+    /// The process that started this worker (its supervisor), read when the worker was
+    /// made: a parent that dies later changes getppid() to another process.
+    private let parentPid: Int32
 
     /// `schema` must include ``Schema/worker`` (merge the application's states on top).
     public init(schema: Schema, configuration: Configuration) throws(NodeError) {
@@ -47,6 +50,9 @@ public final class Worker: Sendable {
             throw .invalidSchema("the worker schema must include every state of Schema.worker")
         }
         self.configuration = configuration
+        // The supervisor names itself in the environment: the parent may already be dead
+        // (and getppid() another process) by the time this code runs.
+        self.parentPid = getenv(Worker.supervisorPidVariable).flatMap { Int32(String(cString: $0)) } ?? cps_parent_pid()
         self.id = configuration.id ?? "nw-\(configuration.kind)-\(getpid())"
         self.machine = Machine(schema, id: id, configuration: .init(logger: configuration.logger))
         self.localServer = RPCServer(source: machine, configuration: .init(host: "127.0.0.1", port: 0, id: "rs-\(id)-loc", maxClients: 1))
@@ -79,6 +85,10 @@ public final class Worker: Sendable {
     /// (`host:port`, from the `-a` argument).
     public func start(bootstrap: String) async throws {
         guard let (host, port) = NodeAddress.parse(bootstrap) else { throw NodeError.invalidAddress(bootstrap) }
+        // First thing: die with the supervisor (Linux). The signal only fires for a parent
+        // that dies after it is set, so check it has not died already.
+        _ = cps_set_parent_death_signal(SIGTERM)
+        guard !supervisorGone else { throw NodeError.workerExited("the supervisor is gone") }
         machine.add1(.start)
         try await localServer.start()
         machine.add1(.localRpcReady)
@@ -101,9 +111,7 @@ public final class Worker: Sendable {
     /// Runs until the supervisor is gone: its connection to the local server ended, or
     /// (Linux) this process's parent died. Call after ``start(bootstrap:)``.
     public func run() async {
-        let parent = cps_parent_pid()
-        _ = cps_set_parent_death_signal(SIGTERM)
-        if cps_parent_pid() != parent { return }  // the parent died before the signal was set
+        if supervisorGone { return await stop() }
         do {
             try await machine.when1(.superConnected, timeout: configuration.connTimeout * 2)
             try await machine.whenNot1(.superConnected)
@@ -112,6 +120,12 @@ public final class Worker: Sendable {
         }
         await stop()
     }
+
+    /// The environment variable in which a supervisor passes its pid to its workers.
+    public static let supervisorPidVariable = "AM_NODE_SUPERVISOR_PID"
+
+    /// True when the process that started this worker has died (it was re-parented).
+    var supervisorGone: Bool { cps_parent_pid() != parentPid }
 
     /// Stops both servers and the machine.
     public func stop() async {

@@ -1,0 +1,116 @@
+import ArgumentParser
+import AsyncMachine
+import AsyncMachineNode
+import Dispatch
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `amnode supervisor`: runs a supervisor until SIGTERM or SIGINT, then reaps every worker.
+struct SupervisorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervisor",
+        abstract: "Run a supervisor that keeps a pool of workers.",
+        discussion: """
+            Workers are started as WORKER COMMAND -a <bootstrap address> (default: this \
+            binary's built-in demo worker). The pool keeps min(max, min + warm) workers, \
+            replaces any that exit, and hands idle ones to clients (amnode client). SIGTERM \
+            or SIGINT stops it: every worker is terminated and reaped first.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address clients connect to.", valueName: "host:port"))
+    var listen = "127.0.0.1:7810"
+
+    @Option(help: "Worker kind.")
+    var kind = "demo"
+
+    @Option(help: "Ready workers needed for PoolReady.")
+    var min = 2
+
+    @Option(help: "Most workers.")
+    var max = 10
+
+    @Option(help: "Idle workers kept above min.")
+    var warm = 5
+
+    @Option(help: "Most workers one client may hold (default: max).")
+    var maxClientWorkers: Int?
+
+    @Argument(parsing: .postTerminator, help: "The worker command (after --).")
+    var workerCommand: [String] = []
+
+    mutating func run() async throws {
+        Signals.unblockAll()
+        guard let (host, port) = NodeAddress.parse(listen) else { throw ValidationError("--listen must be host:port") }
+        let command = workerCommand.isEmpty ? [try Self.ownExecutable(), "worker", "--kind", kind] : workerCommand
+        var logger = Logger(label: "amnode.supervisor")
+        logger.logLevel = .info
+        let supervisor = Supervisor(configuration: .init(
+            kind: kind, workerCommand: command, max: max, min: min, warm: warm, maxClientWorkers: maxClientWorkers,
+            publicHost: host, publicPort: port, logger: logger))
+        let stop = Signals.onTermination()
+        try await supervisor.start()
+        print("supervisor \(supervisor.name) listening on \(supervisor.publicAddress ?? listen), pool target \(Swift.min(max, min + warm))")
+        fflush(nil)
+        let signal = await stop.value
+        print("signal \(signal): stopping \(supervisor.workers().count) workers")
+        fflush(nil)
+        await supervisor.stop()
+    }
+
+    /// This binary's path, so the default worker is this build's `amnode worker`.
+    static func ownExecutable() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Termination signals for command-line processes.
+enum Signals {
+    /// A parent may have spawned us with signals blocked (swift-notes P10): unblock all.
+    static func unblockAll() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+    }
+
+    /// A task that finishes with the first SIGTERM or SIGINT received.
+    static func onTermination() -> Task<Int32, Never> {
+        Task {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                let fired = SignalLatch(continuation)
+                for sig in [SIGTERM, SIGINT] {
+                    signal(sig, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                    source.setEventHandler { fired.fire(sig) }
+                    source.resume()
+                    fired.keep(source)
+                }
+            }
+        }
+    }
+}
+
+import Synchronization
+
+/// Resumes once, whichever signal comes first; keeps the sources alive.
+private final class SignalLatch: Sendable {
+    private let state: Mutex<(CheckedContinuation<Int32, Never>?, [any DispatchSourceSignal])>
+
+    init(_ continuation: CheckedContinuation<Int32, Never>) { state = Mutex((continuation, [])) }
+
+    func keep(_ source: any DispatchSourceSignal) { state.withLock { $0.1.append(source) } }
+
+    func fire(_ signal: Int32) {
+        let continuation = state.withLock { s -> CheckedContinuation<Int32, Never>? in
+            defer { s.0 = nil }
+            return s.0
+        }
+        continuation?.resume(returning: signal)
+    }
+}
