@@ -36,6 +36,18 @@ public final class Supervisor: Sendable {
         public var stopGrace: Duration
         /// Most workers one client may hold at once (MaxClientWorkers). nil: Max.
         public var maxClientWorkers: Int?
+        /// How often every worker is healthchecked (Heartbeat). Default 1 min.
+        public var heartbeat: Duration
+        /// Pause between the tries of one healthcheck (HealthcheckPause). Default 500 ms.
+        public var healthcheckPause: Duration
+        /// Time one healthcheck (or any operation on a worker) may take (OpTimeout). Default 1 s.
+        public var opTimeout: Duration
+        /// Errors are forgotten after this long (WorkerErrTtl). Default 10 min.
+        public var workerErrTtl: Duration
+        /// Errors this recent count as recent (WorkerErrRecent). Default 1 min.
+        public var workerErrRecent: Duration
+        /// A worker with this many errors within WorkerErrTtl is killed (WorkerErrKill). Default 3.
+        public var workerErrKill: Int
         /// Where clients connect (the public endpoint). Default 127.0.0.1, port 0 (any free).
         public var publicHost: String
         public var publicPort: Int
@@ -45,8 +57,16 @@ public final class Supervisor: Sendable {
             kind: String, workerCommand: [String], max: Int = 10, min: Int = 2, warm: Int = 5,
             connTimeout: Duration = .seconds(5), poolPause: Duration = .seconds(5), forkFailureLimit: Int = 3,
             stopGrace: Duration = .seconds(2), maxClientWorkers: Int? = nil, publicHost: String = "127.0.0.1",
-            publicPort: Int = 0, logger: Logger = Logger(label: "asyncmachine.node.supervisor")
+            publicPort: Int = 0, heartbeat: Duration = .seconds(60), healthcheckPause: Duration = .milliseconds(500),
+            opTimeout: Duration = .seconds(1), workerErrTtl: Duration = .seconds(600), workerErrRecent: Duration = .seconds(60),
+            workerErrKill: Int = 3, logger: Logger = Logger(label: "asyncmachine.node.supervisor")
         ) {
+            self.heartbeat = heartbeat
+            self.healthcheckPause = healthcheckPause
+            self.opTimeout = opTimeout
+            self.workerErrTtl = workerErrTtl
+            self.workerErrRecent = workerErrRecent
+            self.workerErrKill = workerErrKill
             self.maxClientWorkers = maxClientWorkers
             self.publicHost = publicHost
             self.publicPort = publicPort
@@ -87,6 +107,7 @@ public final class Supervisor: Sendable {
         var failuresInARow = 0
         var pausedUntil: ContinuousClock.Instant?
         var lastFailure = ""
+        var heartbeat: Task<Void, Never>?
     }
 
     public init(configuration: Configuration, launcher: ProcessLauncher = .shared) {
@@ -123,6 +144,7 @@ public final class Supervisor: Sendable {
             throw error
         }
         normalize()
+        startHeartbeat()
     }
 
     /// Terminates every worker (SIGTERM, then SIGKILL after the grace period), waits until
@@ -130,6 +152,7 @@ public final class Supervisor: Sendable {
     public func stop() async {
         let (records, grace) = state.withLock { s -> ([WorkerRecord], Duration) in
             s.stopped = true
+            s.heartbeat?.cancel()
             return (Array(s.workers.values), configuration.withLock { $0.stopGrace })
         }
         await withTaskGroup(of: Void.self) { group in
@@ -372,8 +395,14 @@ public final class Supervisor: Sendable {
     /// once with `force`. The pool then forks a replacement.
     @discardableResult
     public func kill(_ id: String, force: Bool = false) -> Bool {
+        kill(id, force: force, counted: false)
+    }
+
+    /// `counted`: killed for its errors (its exit is then an error, not a requested kill).
+    @discardableResult
+    func kill(_ id: String, force: Bool, counted: Bool) -> Bool {
         guard let record = state.withLock({ $0.workers[id] }), let process = record.read(\.process) else { return false }
-        record.update { $0.leaving = true }
+        record.update { $0.leaving = !counted }
         machine.add1(.killingWorker, ["worker": .string(id), "force": .bool(force)])
         if force {
             process.forceKill()

@@ -19,6 +19,12 @@ final class WorkerRecord: Sendable {
         var leaving = false
         /// Why it is being ended, when something went wrong.
         var failure: String?
+        /// When its errors happened (pruned to WorkerErrTtl), and the last one's text.
+        var errors: [ContinuousClock.Instant] = []
+        var lastError: String?
+        /// The last successful healthcheck and its round trip.
+        var lastHealthcheck: ContinuousClock.Instant?
+        var healthcheckRoundTrip: Duration?
         let startedAt = ContinuousClock.now
     }
 
@@ -65,7 +71,8 @@ final class WorkerRecord: Sendable {
         return WorkerInfo(
             id: id, number: number, workerId: f.workerId, pid: f.process?.pid, state: state,
             localAddress: f.localAddress, publicAddress: f.publicAddress, client: f.assignedClient,
-            uptime: ContinuousClock.now - f.startedAt)
+            uptime: ContinuousClock.now - f.startedAt, errors: f.errors.count, lastError: f.lastError,
+            lastHealthcheckAge: f.lastHealthcheck.map { ContinuousClock.now - $0 }, healthcheckRoundTrip: f.healthcheckRoundTrip)
     }
 
     /// Ends the process (SIGTERM, SIGKILL after `grace`) and waits until it is reaped.
@@ -104,4 +111,10 @@ public struct WorkerInfo: Sendable, Equatable {
     /// The client it is reserved for, if any.
     public var client: String?
     public var uptime: Duration
+    /// Errors within WorkerErrTtl, and the last one.
+    public var errors: Int
+    public var lastError: String?
+    /// Time since its last successful healthcheck, and that check's round trip.
+    public var lastHealthcheckAge: Duration?
+    public var healthcheckRoundTrip: Duration?
 }

@@ -76,6 +76,30 @@ import Glibc
         #expect(!alive(try #require(victim.pid)))
     }
 
+    @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
+    func stoppedWorkerFailsItsHealthchecksAndIsKilledAndReplaced() async throws {
+        let supervisor = Supervisor(configuration: .init(
+            kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 2, min: 2, warm: 0,
+            heartbeat: .milliseconds(200), healthcheckPause: .milliseconds(20), opTimeout: .milliseconds(150), workerErrKill: 3))
+        try await supervisor.start()
+        try await eventually("2 ready workers") { readyCount(supervisor) == 2 }
+        try await eventually("healthchecks") { supervisor.workers().allSatisfy { $0.lastHealthcheckAge != nil } }
+        let frozen = try #require(supervisor.workers().first)
+        let pid = try #require(frozen.pid)
+        kill(pid, SIGSTOP)
+        try await eventually("errors counted against the frozen worker") {
+            supervisor.workers().first { $0.id == frozen.id }.map { $0.errors >= 1 } ?? true
+        }
+        try await eventually("the frozen worker replaced", timeout: .seconds(20)) {
+            !supervisor.workers().contains { $0.id == frozen.id } && readyCount(supervisor) == 2
+        }
+        #expect(supervisor.machine.tick(.errWorker) >= 3, "three failed healthchecks before the kill")
+        #expect(!alive(pid), "the frozen worker was killed and reaped")
+        let healthy = supervisor.workers().filter { $0.id != frozen.id }
+        #expect(healthy.allSatisfy { $0.errors == 0 }, "only the frozen worker got errors")
+        await supervisor.stop()
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func missingWorkerCommandGivesErrWorkerThenErrPoolWithoutAForkStorm() async throws {
         let supervisor = Supervisor(configuration: .init(
