@@ -86,5 +86,6 @@ extension Supervisor {
     func release(_ record: WorkerRecord) {
         record.update { $0.assignedClient = nil }
         updateFlags()
+        if record.read(\.draining) { kill(record.id) }
     }
 }

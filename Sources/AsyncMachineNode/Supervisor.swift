@@ -108,6 +108,17 @@ public final class Supervisor: Sendable {
         var pausedUntil: ContinuousClock.Instant?
         var lastFailure = ""
         var heartbeat: Task<Void, Never>?
+        var snapshotSeq: UInt64 = 0
+        var observers: [@Sendable () -> Void] = []
+    }
+
+    /// Calls `body` after every change an operator would see (pool states, worker states).
+    public func observeChanges(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.observers.append(body) }
+    }
+
+    func notifyObservers() {
+        for observer in state.withLock({ $0.observers }) { observer() }
     }
 
     public init(configuration: Configuration, launcher: ProcessLauncher = .shared) {
@@ -214,6 +225,7 @@ public final class Supervisor: Sendable {
     }
 
     func updateFlags() {
+        defer { notifyObservers() }
         let infos = workers()
         let needed = configuration.withLock { $0.readyNeeded }
         let ready = infos.filter { $0.state == .ready || $0.state == .idle || $0.state == .busy }.count
@@ -387,6 +399,22 @@ public final class Supervisor: Sendable {
             try? await Task.sleep(for: delay)
             self?.normalize()
         }
+    }
+
+    /// Forks `count` workers beyond the target (up to Max).
+    public func forkWorkers(_ count: Int) {
+        let (live, max) = state.withLock { s in (s.workers.values.filter { !$0.isLeaving }.count, configuration.withLock { $0.max }) }
+        for _ in 0..<Swift.max(0, Swift.min(count, max - live)) { fork() }
+    }
+
+    /// Takes a worker out of the pool gently: no new client gets it, and it is ended
+    /// (SIGTERM) once its current client leaves (at once when it has none).
+    @discardableResult
+    public func drain(_ id: String) -> Bool {
+        guard let record = state.withLock({ $0.workers[id] }) else { return false }
+        record.update { $0.draining = true }
+        if record.read(\.assignedClient) == nil { return kill(id) }
+        return true
     }
 
     // MARK: Killing

@@ -15,6 +15,8 @@ final class WorkerRecord: Sendable {
         var wasReady = false
         /// The client (its worker-connection id) this worker is reserved for.
         var assignedClient: String?
+        /// Ended once its client leaves (an operator drained it).
+        var draining = false
         /// Set when the supervisor kills it on purpose.
         var leaving = false
         /// Why it is being ended, when something went wrong.
@@ -63,7 +65,7 @@ final class WorkerRecord: Sendable {
         case .ready:
             if let mirror = f.net?.mirror {
                 let working = mirror.any1(.workRequested, .working, .workReady)
-                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil) ? .idle : .ready
+                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil && !f.draining) ? .idle : .ready
             } else {
                 state = .ready
             }

@@ -5,7 +5,7 @@ struct AMNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amnode",
         abstract: "asyncmachine worker pools: supervisor, worker, client, status and benchmarks.",
-        subcommands: [SupervisorCommand.self, WorkerCommand.self, ClientCommand.self, Bench.self, RPCDemo.self]
+        subcommands: [SupervisorCommand.self, WorkerCommand.self, ClientCommand.self, StatusCommand.self, Bench.self, RPCDemo.self]
     )
 }
 

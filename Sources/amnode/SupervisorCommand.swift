@@ -39,6 +39,12 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: "Most workers one client may hold (default: max).")
     var maxClientWorkers: Int?
 
+    @Option(help: ArgumentHelp("Address operators (amnode status, pooltop --attach) connect to. Default: the --listen port + 1.", valueName: "host:port"))
+    var `operator`: String?
+
+    @Option(help: ArgumentHelp("The operator token file: read if it exists, else a new token is written there (mode 0600). AM_NODE_TOKEN overrides.", valueName: "path"))
+    var tokenFile = "amnode-supervisor.token"
+
     @Argument(parsing: .postTerminator, help: "The worker command (after --).")
     var workerCommand: [String] = []
 
@@ -51,13 +57,22 @@ struct SupervisorCommand: AsyncParsableCommand {
         let supervisor = Supervisor(configuration: .init(
             kind: kind, workerCommand: command, max: max, min: min, warm: warm, maxClientWorkers: maxClientWorkers,
             publicHost: host, publicPort: port, logger: logger))
+        let token = try getenv(OperatorToken.environmentVariable).map { String(cString: $0) } ?? OperatorToken.loadOrCreate(at: tokenFile)
+        let operatorAddress = `operator` ?? "\(host):\(port == 0 ? 0 : port + 1)"
+        guard let (operatorHost, operatorPort) = NodeAddress.parse(operatorAddress) else {
+            throw ValidationError("--operator must be host:port")
+        }
+        let operators = OperatorEndpoint(supervisor: supervisor, host: operatorHost, port: operatorPort, token: token)
         let stop = Signals.onTermination()
         try await supervisor.start()
+        try await operators.start()
         print("supervisor \(supervisor.name) listening on \(supervisor.publicAddress ?? listen), pool target \(Swift.min(max, min + warm))")
+        print("operators: \(operators.address ?? operatorAddress) (token in \(tokenFile))")
         fflush(nil)
         let signal = await stop.value
         print("signal \(signal): stopping \(supervisor.workers().count) workers")
         fflush(nil)
+        await operators.stop()
         await supervisor.stop()
     }
 

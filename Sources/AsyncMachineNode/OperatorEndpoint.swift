@@ -1,0 +1,142 @@
+import AsyncMachine
+import AsyncMachineRPC
+import Foundation
+import Synchronization
+
+/// The supervisor's operator connection point: an aRPC endpoint that demands a token,
+/// pushes a ``PoolSnapshot`` to every operator whenever the pool changes (at most every
+/// `snapshotInterval`, sequence numbered, the last change always sent, and at least once a
+/// second), and runs the actions operators add as states (ForkWorkers, KillWorker,
+/// ProvideTo, SetPool, DrainWorker, HeartbeatNow, RequestSnapshot).
+public final class OperatorEndpoint: Sendable {
+    /// Payload name of pushed snapshots; the data is the snapshot as JSON text.
+    public static let snapshotPayload = "PoolSnapshot"
+
+    public let machine: Machine
+    public let server: RPCServer
+    private weak let supervisor: Supervisor?
+    private let interval: Duration
+    private let pushState = Mutex<(dirty: Bool, task: Task<Void, Never>?)>((false, nil))
+
+    /// `token`: what operators must present (see ``OperatorToken``).
+    public init(supervisor: Supervisor, host: String = "127.0.0.1", port: Int = 0, token: String,
+                snapshotInterval: Duration = .milliseconds(100)) {
+        self.supervisor = supervisor
+        self.interval = snapshotInterval
+        machine = Machine(.operatorEndpoint, id: "no-\(supervisor.name)")
+        server = RPCServer(source: machine, configuration: .init(host: host, port: port, id: "rs-no-\(supervisor.name)", token: token))
+        bindActions()
+    }
+
+    /// `host:port` operators connect to, once started.
+    public var address: String? { server.port.map { "\(server.configuration.host):\($0)" } }
+
+    public func start() async throws {
+        machine.add1(.start)
+        try await server.start()
+        supervisor?.observeChanges { [weak self] in self?.changed() }
+        let interval = self.interval
+        let task = Task { [weak self] in
+            var sinceForced = Duration.zero
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self else { return }
+                sinceForced += interval
+                let dirty = self.pushState.withLock { s in
+                    defer { s.dirty = false }
+                    return s.dirty
+                }
+                if dirty || sinceForced >= .seconds(1) {
+                    sinceForced = .zero
+                    await self.push()
+                }
+            }
+        }
+        pushState.withLock { $0.task = task }
+    }
+
+    public func stop() async {
+        pushState.withLock { $0.task?.cancel() }
+        await server.stop()
+        machine.remove1(.start)
+    }
+
+    private func changed() { pushState.withLock { $0.dirty = true } }
+
+    private func push() async {
+        guard let supervisor, !server.clients.isEmpty else { return }
+        guard let json = try? JSONEncoder().encode(supervisor.snapshot()) else { return }
+        _ = try? await server.sendPayload(Self.snapshotPayload, .string(String(decoding: json, as: UTF8.self)))
+    }
+
+    private static func fail(_ event: Event, _ message: String) {
+        event.machine.addErrState(.errOperator, NodeError.refused(message))
+    }
+
+    private func bindActions() {
+        let fail = Self.fail
+        machine.onState(.forkWorkers) { [weak self] event in
+            let count = (try? event.args.int("count")) ?? 1
+            self?.supervisor?.forkWorkers(count)
+        }
+        machine.onState(.killWorker) { [weak self] event in
+            guard let id = try? event.args.string("worker") else { return fail(event, "KillWorker needs args worker") }
+            let force = (try? event.args.optionalBool("force")) ?? false
+            if self?.supervisor?.kill(id, force: force ?? false) != true { fail(event, "no worker \(id)") }
+        }
+        machine.onState(.provideTo) { [weak self] event in
+            guard let name = try? event.args.string("client") else { return fail(event, "ProvideTo needs args client") }
+            self?.supervisor?.machine.add1(.provideWorker, [
+                "client": .string(NodeIds.workerClient(name)), "superClient": .string(NodeIds.superClient(name)),
+            ])
+        }
+        machine.onState(.setPool) { [weak self] event in
+            guard let supervisor = self?.supervisor else { return }
+            let current = supervisor.snapshot().pool
+            supervisor.setPool(
+                min: (try? event.args.optionalInt("min")).flatMap { $0 } ?? current.min,
+                max: (try? event.args.optionalInt("max")).flatMap { $0 } ?? current.max,
+                warm: (try? event.args.optionalInt("warm")).flatMap { $0 } ?? current.warm)
+        }
+        machine.onState(.drainWorker) { [weak self] event in
+            guard let id = try? event.args.string("worker") else { return fail(event, "DrainWorker needs args worker") }
+            if self?.supervisor?.drain(id) != true { fail(event, "no worker \(id)") }
+        }
+        machine.onState(.heartbeatNow) { [weak self] _ in
+            guard let supervisor = self?.supervisor else { return }
+            Task { await supervisor.heartbeatNow() }
+        }
+        machine.onState(.requestSnapshot) { [weak self] _ in
+            guard let self else { return }
+            Task { await self.push() }
+        }
+    }
+}
+
+/// The operator token: given, or generated into a file only its owner can read.
+public enum OperatorToken {
+    /// The environment variable that can carry the token.
+    public static let environmentVariable = "AM_NODE_TOKEN"
+
+    /// The token in `file` when it exists; otherwise a new random token written to `file`
+    /// with mode 0600.
+    public static func loadOrCreate(at file: String) throws -> String {
+        if let existing = try? String(contentsOfFile: file, encoding: .utf8) {
+            let token = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !token.isEmpty { return token }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        guard FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw NodeError.refused("cannot write the token file \(file)")
+        }
+        return token
+    }
+
+    /// Reads a token file (what `amnode status --token-file` does).
+    public static func read(_ file: String) throws -> String {
+        let token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw NodeError.refused("the token file \(file) is empty") }
+        return token
+    }
+}
