@@ -106,10 +106,8 @@ public final class OperatorEndpoint: Sendable {
             guard let supervisor = self?.supervisor else { return }
             Task { await supervisor.heartbeatNow() }
         }
-        machine.onState(.requestSnapshot) { [weak self] _ in
-            guard let self else { return }
-            Task { await self.push() }
-        }
+        // Every push goes through the one loop, so snapshots arrive in sequence order.
+        machine.onState(.requestSnapshot) { [weak self] _ in self?.changed() }
     }
 }
 

@@ -245,6 +245,9 @@ final class SourceTracer: Tracer {
     let server = Mutex<WeakServer>(WeakServer(nil))
 
     func transitionEnd(_ transition: Transition) { server.withLock { $0.value }?.sourceChanged() }
+    /// The queue tick of the last processed mutation moves after its transition ended;
+    /// the end of the drain is when the final one is known, so push then too.
+    func queueEnd(_ machine: Machine) { server.withLock { $0.value }?.sourceChanged() }
     func schemaChanged(_ machine: Machine, from old: Schema) { server.withLock { $0.value }?.sourceSchemaChanged() }
 }
 

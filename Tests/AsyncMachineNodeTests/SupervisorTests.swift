@@ -80,7 +80,7 @@ import Glibc
     func stoppedWorkerFailsItsHealthchecksAndIsKilledAndReplaced() async throws {
         let supervisor = Supervisor(configuration: .init(
             kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 2, min: 2, warm: 0,
-            heartbeat: .milliseconds(200), healthcheckPause: .milliseconds(20), opTimeout: .milliseconds(150), workerErrKill: 3))
+            heartbeat: .milliseconds(300), healthcheckPause: .milliseconds(20), opTimeout: .milliseconds(400), workerErrKill: 3))
         try await supervisor.start()
         try await eventually("2 ready workers") { readyCount(supervisor) == 2 }
         try await eventually("healthchecks") { supervisor.workers().allSatisfy { $0.lastHealthcheckAge != nil } }
