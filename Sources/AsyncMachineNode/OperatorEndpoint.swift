@@ -17,6 +17,7 @@ public final class OperatorEndpoint: Sendable {
     private weak let supervisor: Supervisor?
     private let interval: Duration
     private let pushState = Mutex<(dirty: Bool, task: Task<Void, Never>?)>((false, nil))
+    private let pushLock = Mutex(())
 
     /// `token`: what operators must present (see ``OperatorToken``).
     public init(supervisor: Supervisor, host: String = "127.0.0.1", port: Int = 0, token: String,
@@ -48,7 +49,7 @@ public final class OperatorEndpoint: Sendable {
                 }
                 if dirty || sinceForced >= .seconds(1) {
                     sinceForced = .zero
-                    await self.push()
+                    self.push()
                 }
             }
         }
@@ -63,10 +64,14 @@ public final class OperatorEndpoint: Sendable {
 
     private func changed() { pushState.withLock { $0.dirty = true } }
 
-    private func push() async {
+    /// Takes a snapshot and writes it in one locked step, so snapshots reach every
+    /// operator in sequence order whoever pushes (the loop or a request).
+    private func push() {
         guard let supervisor, !server.clients.isEmpty else { return }
-        guard let json = try? JSONEncoder().encode(supervisor.snapshot()) else { return }
-        _ = try? await server.sendPayload(Self.snapshotPayload, .string(String(decoding: json, as: UTF8.self)))
+        pushLock.withLock { _ in
+            guard let json = try? JSONEncoder().encode(supervisor.snapshot()) else { return }
+            server.broadcastPayload(Self.snapshotPayload, .string(String(decoding: json, as: UTF8.self)))
+        }
     }
 
     private static func fail(_ event: Event, _ message: String) {
@@ -106,8 +111,7 @@ public final class OperatorEndpoint: Sendable {
             guard let supervisor = self?.supervisor else { return }
             Task { await supervisor.heartbeatNow() }
         }
-        // Every push goes through the one loop, so snapshots arrive in sequence order.
-        machine.onState(.requestSnapshot) { [weak self] _ in self?.changed() }
+        machine.onState(.requestSnapshot) { [weak self] _ in self?.push() }
     }
 }
 

@@ -194,6 +194,21 @@ public final class RPCServer: Sendable {
         return sent
     }
 
+    /// Writes a payload to every connected client without waiting: payloads written by
+    /// successive calls go out in call order on every connection. Returns how many
+    /// clients it was written to.
+    @discardableResult
+    public func broadcastPayload(_ name: String, _ data: ArgValue) -> Int {
+        let targets = state.withLock { s in s.sessions.values.filter { $0.clientId != nil } }
+        var payload = WirePayload()
+        payload.name = name
+        payload.data = data.wire
+        var envelope = WireEnvelope()
+        envelope.body = .payload(payload)
+        for session in targets { session.channel.writeAndFlush(envelope, promise: nil) }
+        return targets.count
+    }
+
     // MARK: Sessions (called by RPCServerSession)
 
     /// Admits a client after its Hello, or says why not.

@@ -16,6 +16,6 @@ struct Bench: AsyncParsableCommand {
             Each result line is a JSON object. A benchmark that verifies its own results \
             exits non-zero when a check fails.
             """,
-        subcommands: [MachineBench.self, RPCBench.self]
+        subcommands: [MachineBench.self, RPCBench.self, PoolBench.self]
     )
 }
