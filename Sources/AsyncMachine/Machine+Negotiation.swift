@@ -95,7 +95,7 @@ extension Machine {
     /// handler that fails reverts nothing. Returns the first failure.
     func runFinals(
         _ tx: Transition, _ enters: [Int], _ exits: [Int], _ handlers: HandlerTable,
-        _ c: CompiledSchema, _ steps: inout [Step]?, revertOnFailure: Bool = true
+        _ c: CompiledSchema, _ steps: inout [Step]?, revertOnFailure: Bool = true, anyState: Bool = true
     ) -> HandlerFailure? {
         let names = c.names
         var failure: HandlerFailure?
@@ -110,7 +110,7 @@ extension Machine {
                 break
             }
         }
-        if failure == nil && !handlers.anyState.isEmpty {
+        if anyState && failure == nil && !handlers.anyState.isEmpty {
             failure = callFinal(handlers.anyState, .anyState, tx, &steps)
         }
         return failure

@@ -29,18 +29,28 @@ extension Machine {
             logger.error("[\(id)] remote clock of \(ticks.count) ticks ignored: the machine has \(c.count) states")
             return
         }
+        // Clocks arrive coalesced, so one update can hold several changes of a state:
+        // - inactive -> active, or Multi re-entry: enter;
+        // - active -> inactive: exit;
+        // - a non-Multi state active before and after with a moved tick went off and on: exit, then enter;
+        // - inactive before and after with a moved tick was a pulse (on, then off): its
+        //   State and End handlers run after the others, so an End is never missed.
         var enters: [Int] = []
         var exits: [Int] = []
+        var pulses: [Int] = []
         var active = StateSet()
         for i in 0..<c.count {
             let old = d.ticks[i]
             let new = ticks[i]
             if new & 1 == 1 { active.insert(i) }
             guard old != new else { continue }
-            if new & 1 == 1 {
-                enters.append(i)  // activated, or re-activated (Multi) since the last clock
-            } else if old & 1 == 1 {
-                exits.append(i)
+            switch (old & 1 == 1, new & 1 == 1) {
+            case (false, true): enters.append(i)
+            case (true, false): exits.append(i)
+            case (true, true):
+                if !c.isMulti[i] { exits.append(i) }
+                enters.append(i)
+            case (false, false): pulses.append(i)
             }
         }
         let resolver = Resolver(schema: c)
@@ -50,7 +60,7 @@ extension Machine {
         d.transitionCount &+= 1
         let handlers = env.handlers
         var tx: Transition? = nil
-        if !env.tracers.isEmpty || handlers.involves(enters: enters, exits: exits) {
+        if !env.tracers.isEmpty || handlers.involves(enters: enters + pulses, exits: exits + pulses) {
             let mutation = Mutation(type: .set, called: active.sorted)
             let t = Transition(machineId: id, id: d.transitionCount, mutation: mutation, stateNames: c.names, timeBefore: d.ticks)
             t.targets = active.sorted
@@ -78,8 +88,15 @@ extension Machine {
         var steps: [Step]? = nil
         // The remote machine already made the change: a failing handler here is logged
         // and reverts nothing, or the mirror would disagree with its source.
-        if !handlers.isEmpty, let failure = runFinals(tx, enters, exits, handlers, c, &steps, revertOnFailure: false) {
-            logger.error("[\(id)] handler \(failure.handler) of a mirrored transition failed: \(failure.error.map { "\($0)" } ?? "timeout")")
+        if !handlers.isEmpty {
+            let failures = [
+                runFinals(tx, enters, exits, handlers, c, &steps, revertOnFailure: false, anyState: pulses.isEmpty),
+                pulses.isEmpty ? nil : runFinals(tx, pulses, [], handlers, c, &steps, revertOnFailure: false, anyState: false),
+                pulses.isEmpty ? nil : runFinals(tx, [], pulses, handlers, c, &steps, revertOnFailure: false),
+            ]
+            for failure in failures.compactMap({ $0 }) {
+                logger.error("[\(id)] handler \(failure.handler) of a mirrored transition failed: \(failure.error.map { "\($0)" } ?? "timeout")")
+            }
         }
         tx.result = .executed
         if !env.tracers.isEmpty {

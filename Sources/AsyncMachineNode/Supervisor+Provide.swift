@@ -53,7 +53,10 @@ extension Supervisor {
         for record in records where record.info.state == .idle {
             let taken = record.read(\.assignedClient) != nil
             if taken { continue }
-            record.update { $0.assignedClient = client }
+            record.update { r in
+                r.assignedClient = client
+                r.reservation += 1
+            }
             updateFlags()
             return record
         }
@@ -73,11 +76,15 @@ extension Supervisor {
             _ = try? await publicServer.sendPayload(Payloads.provideWorkerRefused, ["reason": .string("\(error)")], to: superClient)
             return
         }
-        // A reservation the client never uses ends after ConnTimeout.
+        // A reservation the client never uses ends after ConnTimeout; a later reservation
+        // of the same worker is not this one's to end.
         let timeout = configuration.withLock { $0.connTimeout }
+        let reservation = record.read(\.reservation)
         Task { [weak self] in
             try? await Task.sleep(for: timeout)
-            guard let net = record.read(\.net), !net.mirror.is1(.clientConnected) else { return }
+            guard let net = record.read(\.net), !net.mirror.is1(.clientConnected),
+                record.read(\.reservation) == reservation, record.read(\.assignedClient) != nil
+            else { return }
             self?.release(record)
         }
     }

@@ -15,6 +15,8 @@ final class WorkerRecord: Sendable {
         var wasReady = false
         /// The client (its worker-connection id) this worker is reserved for.
         var assignedClient: String?
+        /// Counts reservations, so a stale expiry timer cannot end a newer one.
+        var reservation = 0
         /// Ended once its client leaves (an operator drained it).
         var draining = false
         /// Set when the supervisor kills it on purpose.

@@ -1,4 +1,4 @@
-import AsyncMachine
+@testable import AsyncMachine
 import Dispatch
 import Testing
 
@@ -30,5 +30,34 @@ import Glibc
         #expect(machine.export().queueTick < dTick, "an export during D does not claim D's tick")
         try await machine.whenQueue(dTick, timeout: .seconds(5))
         #expect(machine.is1(.d), "whenQueue returned only after D finished")
+    }
+}
+
+/// Remote clocks arrive coalesced: a state that went on and off between two updates
+/// must still run its State and End handlers on the mirror (found when a worker's
+/// ClientConnected pulse never released the worker on the supervisor's mirror).
+@Suite struct RemoteClockPulseTests {
+    @Test func pulseBetweenTwoClocksRunsStateThenEnd() throws {
+        let mirror = Fixture.machine(try Fixture.noRels())
+        let log = HandlerLog(mirror)
+        mirror.applyRemoteClock([0, 2, 0, 0, 0], queueTick: 3)  // B went on and off
+        #expect(log.take() == seq("BState BEnd AnyState"))
+        #expect(mirror.not1(.b) && mirror.tick(.b) == 2)
+    }
+
+    @Test func nonMultiStateOffAndOnAgainRunsEndThenState() throws {
+        let mirror = Fixture.machine(try Fixture.noRels())
+        mirror.applyRemoteClock([1, 0, 0, 0, 0], queueTick: 2)
+        let log = HandlerLog(mirror)
+        mirror.applyRemoteClock([3, 0, 0, 0, 0], queueTick: 4)  // A went off and on
+        #expect(log.take() == seq("AEnd AState AnyState"))
+    }
+
+    @Test func multiReentryIsAnEnterOnly() throws {
+        let mirror = Fixture.machine(try Fixture.noRels([.a: StateSpec(multi: true)]))
+        mirror.applyRemoteClock([1, 0, 0, 0, 0], queueTick: 2)
+        let log = HandlerLog(mirror)
+        mirror.applyRemoteClock([3, 0, 0, 0, 0], queueTick: 3)
+        #expect(log.take() == seq("AState AnyState"))
     }
 }
