@@ -36,17 +36,6 @@ import Testing
         return (client, try await client.connect())
     }
 
-    private func eventually(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for: \(what)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test(.enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
     func snapshotsArePushedWithIncreasingSequenceNumbers() async throws {
         let (supervisor, endpoint) = try await setUp()

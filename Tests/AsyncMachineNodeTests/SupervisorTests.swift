@@ -21,17 +21,6 @@ import Glibc
         return !stat.isEmpty
     }
 
-    private func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for: \(what)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     private func readyCount(_ supervisor: Supervisor) -> Int {
         supervisor.workers().filter { [.ready, .idle, .busy].contains($0.state) }.count
     }
