@@ -64,8 +64,9 @@ extension Machine {
             let mutation = Mutation(type: .set, called: active.sorted)
             let t = Transition(machineId: id, id: d.transitionCount, mutation: mutation, stateNames: c.names, timeBefore: d.ticks)
             t.targets = active.sorted
-            t.enters = enters
-            t.exits = exits
+            // A pulse was both entered and exited since the last clock.
+            t.enters = enters + pulses
+            t.exits = exits + pulses
             t.isAccepted = true
             t.timeAfter = ticks
             if !env.tracers.isEmpty { t.startedAt = wallClockNanoseconds() }

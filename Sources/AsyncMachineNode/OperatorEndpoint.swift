@@ -11,6 +11,9 @@ import Synchronization
 public final class OperatorEndpoint: Sendable {
     /// Payload name of pushed snapshots; the data is the snapshot as JSON text.
     public static let snapshotPayload = "PoolSnapshot"
+    /// Payload name of the transition stream: a ``TransitionBatch`` as JSON text, with
+    /// the transitions of the supervisor and of every worker mirror since the last batch.
+    public static let transitionsPayload = "Transitions"
 
     public let machine: Machine
     public let server: RPCServer
@@ -18,6 +21,7 @@ public final class OperatorEndpoint: Sendable {
     private let interval: Duration
     private let pushState = Mutex<(dirty: Bool, task: Task<Void, Never>?)>((false, nil))
     private let pushLock = Mutex(())
+    private let tap = TransitionTap()
 
     /// `token`: what operators must present (see ``OperatorToken``).
     public init(supervisor: Supervisor, host: String = "127.0.0.1", port: Int = 0, token: String,
@@ -36,6 +40,11 @@ public final class OperatorEndpoint: Sendable {
         machine.add1(.start)
         try await server.start()
         supervisor?.observeChanges { [weak self] in self?.changed() }
+        if let supervisor {
+            supervisor.machine.attach(tap)
+            let tap = self.tap
+            supervisor.observeWorkerMirrors { _, mirror in mirror.attach(tap) }
+        }
         let interval = self.interval
         let task = Task { [weak self] in
             var sinceForced = Duration.zero
@@ -47,6 +56,7 @@ public final class OperatorEndpoint: Sendable {
                     defer { s.dirty = false }
                     return s.dirty
                 }
+                self.pushTransitions()
                 if dirty || sinceForced >= .seconds(1) {
                     sinceForced = .zero
                     self.push()
@@ -63,6 +73,17 @@ public final class OperatorEndpoint: Sendable {
     }
 
     private func changed() { pushState.withLock { $0.dirty = true } }
+
+    /// Sends what the tap collected since the last batch (nothing when it is empty).
+    private func pushTransitions() {
+        pushLock.withLock { _ in
+            let batch = tap.take()
+            guard !batch.records.isEmpty || batch.dropped > 0, !server.clients.isEmpty,
+                let json = try? JSONEncoder().encode(TransitionBatch(records: batch.records, dropped: batch.dropped))
+            else { return }
+            server.broadcastPayload(Self.transitionsPayload, .string(String(decoding: json, as: UTF8.self)))
+        }
+    }
 
     /// Takes a snapshot and writes it in one locked step, so snapshots reach every
     /// operator in sequence order whoever pushes (the loop or a request).

@@ -110,6 +110,17 @@ public final class Supervisor: Sendable {
         var heartbeat: Task<Void, Never>?
         var snapshotSeq: UInt64 = 0
         var observers: [@Sendable () -> Void] = []
+        var mirrorObservers: [@Sendable (String, Machine) -> Void] = []
+    }
+
+    /// Calls `body` with every worker's mirror (the supervisor's view of its machine):
+    /// those linked now, and each one linked later.
+    public func observeWorkerMirrors(_ body: @escaping @Sendable (_ worker: String, _ mirror: Machine) -> Void) {
+        let existing = state.withLock { s -> [(String, Machine)] in
+            s.mirrorObservers.append(body)
+            return s.workers.values.compactMap { r in r.read(\.net).map { (r.id, $0.mirror) } }
+        }
+        for (id, mirror) in existing { body(id, mirror) }
     }
 
     /// Calls `body` after every change an operator would see (pool states, worker states).
@@ -328,6 +339,7 @@ public final class Supervisor: Sendable {
             return
         }
         machine.add1(.workerForked, ["worker": .string(record.id)])
+        for observer in state.withLock({ $0.mirrorObservers }) { observer(record.id, net.mirror) }
         net.mirror.onState(.ready) { [weak self] _ in self?.ready(record) }
         // The client the worker served has left: the worker goes back to the pool.
         net.mirror.onEnd(.clientConnected) { [weak self] _ in self?.release(record) }

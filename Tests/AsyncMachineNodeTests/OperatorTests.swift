@@ -56,6 +56,40 @@ import Testing
     }
 
     @Test(.enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
+    func operatorsGetTheTransitionsOfTheSupervisorAndOfEveryWorker() async throws {
+        let batches = Mutex<[TransitionRecord]>([])
+        let consumer = Machine(.rpcConsumer, id: "op-stream")
+        consumer.onState(.serverPayload) { event in
+            guard (try? event.args.string("name")) == OperatorEndpoint.transitionsPayload, let text = try? event.args.string("data"),
+                let batch = try? JSONDecoder().decode(TransitionBatch.self, from: Data(text.utf8)) else { return }
+            batches.withLock { $0 += batch.records }
+        }
+        let supervisor = Supervisor(configuration: .init(
+            kind: "demo", workerCommand: [try #require(SupervisorTests.amnode), "worker"], max: 2, min: 2, warm: 0))
+        let endpoint = OperatorEndpoint(supervisor: supervisor, token: "t")
+        try await endpoint.start()
+        let address = try #require(endpoint.address)
+        let (host, port) = try #require(NodeAddress.parse(address))
+        let client = RPCClient(host: host, port: port, configuration: .init(id: "op-stream", token: "t", consumer: consumer))
+        _ = try await client.connect()
+        try await supervisor.start()  // after connecting, so the whole start is streamed
+        try await supervisor.machine.when1(.poolReady, timeout: .seconds(20))
+        // The workers' own changes from now on reach operators through their mirrors.
+        await supervisor.heartbeatNow()
+        try await eventually("worker transitions streamed") {
+            batches.withLock { records in records.contains { $0.machineId.hasPrefix("rnm-") && $0.entered.contains(.healthcheck) } }
+        }
+        let records = batches.withLock { $0 }
+        let supervisorRecords = records.filter { $0.machineId == supervisor.machine.id }
+        #expect(supervisorRecords.contains { $0.called.contains(.workerForked) && $0.accepted })
+        #expect(supervisorRecords.map(\.id) == supervisorRecords.map(\.id).sorted(), "in the order they happened")
+        #expect(records.allSatisfy { $0.timeAfter.count == $0.timeBefore.count })
+        await client.close()
+        await endpoint.stop()
+        await supervisor.stop()
+    }
+
+    @Test(.enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
     func wrongOperatorTokenChangesNothing() async throws {
         let (supervisor, endpoint) = try await setUp()
         try await eventually("2 workers") { supervisor.workers(.idle).count == 2 }

@@ -45,6 +45,16 @@ import Glibc
         #expect(mirror.not1(.b) && mirror.tick(.b) == 2)
     }
 
+    @Test func tracersSeeAPulseAsEnteredAndExited() throws {
+        let mirror = Fixture.machine(try Fixture.noRels())
+        let tracer = StepsTracer()
+        mirror.attach(tracer)
+        mirror.applyRemoteClock([0, 2, 0, 0, 0], queueTick: 3)
+        let record = TransitionRecord(try #require(tracer.transitions.last))
+        #expect(record.entered == [.b] && record.exited == [.b])
+        #expect(record.timeBefore == [0, 0, 0, 0, 0] && record.timeAfter == [0, 2, 0, 0, 0])
+    }
+
     @Test func nonMultiStateOffAndOnAgainRunsEndThenState() throws {
         let mirror = Fixture.machine(try Fixture.noRels())
         mirror.applyRemoteClock([1, 0, 0, 0, 0], queueTick: 2)
