@@ -48,6 +48,12 @@ public final class Supervisor: Sendable {
         public var workerErrRecent: Duration
         /// A worker with this many errors within WorkerErrTtl is killed (WorkerErrKill). Default 3.
         public var workerErrKill: Int
+        /// In-process fork for tests (the seed's TestFork): called with the bootstrap address
+        /// instead of starting a process; it must start a ``Worker`` reporting there.
+        public var testFork: (@Sendable (_ bootstrap: String) async throws -> Void)?
+        /// In-process kill for tests (TestKill): called with the worker's id (its
+        /// `WorkerInfo.workerId`) instead of signalling a process.
+        public var testKill: (@Sendable (_ workerId: String) async -> Void)?
         /// Where clients connect (the public endpoint). Default 127.0.0.1, port 0 (any free).
         public var publicHost: String
         public var publicPort: Int
@@ -59,8 +65,11 @@ public final class Supervisor: Sendable {
             stopGrace: Duration = .seconds(2), maxClientWorkers: Int? = nil, publicHost: String = "127.0.0.1",
             publicPort: Int = 0, heartbeat: Duration = .seconds(60), healthcheckPause: Duration = .milliseconds(500),
             opTimeout: Duration = .seconds(1), workerErrTtl: Duration = .seconds(600), workerErrRecent: Duration = .seconds(60),
-            workerErrKill: Int = 3, logger: Logger = Logger(label: "asyncmachine.node.supervisor")
+            workerErrKill: Int = 3, testFork: (@Sendable (String) async throws -> Void)? = nil,
+            testKill: (@Sendable (String) async -> Void)? = nil, logger: Logger = Supervisor.defaultLogger()
         ) {
+            self.testFork = testFork
+            self.testKill = testKill
             self.heartbeat = heartbeat
             self.healthcheckPause = healthcheckPause
             self.opTimeout = opTimeout
@@ -88,6 +97,17 @@ public final class Supervisor: Sendable {
         public var readyNeeded: Int { Swift.min(min, max) }
         /// MaxClientWorkers with its default.
         public var clientWorkerLimit: Int { maxClientWorkers ?? max }
+    }
+
+    /// The environment variable that turns on the supervisor's debug log (the seed's
+    /// EnvAmNodeLogSupervisor).
+    public static let logVariable = "AM_NODE_LOG_SUPERVISOR"
+
+    /// A logger at debug level when `AM_NODE_LOG_SUPERVISOR` is set, else at info.
+    public static func defaultLogger() -> Logger {
+        var logger = Logger(label: "asyncmachine.node.supervisor")
+        logger.logLevel = getenv(logVariable) != nil ? .debug : .info
+        return logger
     }
 
     public let name: String
@@ -177,9 +197,18 @@ public final class Supervisor: Sendable {
             s.heartbeat?.cancel()
             return (Array(s.workers.values), configuration.withLock { $0.stopGrace })
         }
+        let testKill = configuration.withLock { $0.testKill }
         await withTaskGroup(of: Void.self) { group in
             for record in records {
-                group.addTask { await record.shutDown(grace: grace) }
+                group.addTask {
+                    // An in-process worker has no process to exit: end it and report it here.
+                    if let testKill, record.read(\.process) == nil, !record.read(\.workerId).isEmpty {
+                        await testKill(record.read(\.workerId))
+                        self.exited(record, ProcessExit(pid: 0, exitCode: 0, signal: nil, stderrTail: ""))
+                    } else {
+                        await record.shutDown(grace: grace)
+                    }
+                }
             }
         }
         // Forks that were starting when stop began are reaped by their own tasks; wait for them.
@@ -277,6 +306,9 @@ public final class Supervisor: Sendable {
             state.withLock { $0.workers[record.id] = nil }
             return
         }
+        if let testFork = configuration.withLock({ $0.testFork }) {
+            return await bringUpInProcess(record, bootstrap: bootstrap, fork: testFork, timeout: timeout)
+        }
         let process: LaunchedProcess
         do {
             var environment = ProcessInfo.processInfo.environment
@@ -296,21 +328,28 @@ public final class Supervisor: Sendable {
             await bootstrap.stop()
             return
         }
+        await linkReported(record, bootstrap: bootstrap, process: process, timeout: timeout)
+    }
+
+    /// From the worker's report to a linked worker: shared by real and in-process forks.
+    /// On failure the process (if any) is killed; its exit cleans up. Without a process
+    /// the failure is reported at once.
+    func linkReported(_ record: WorkerRecord, bootstrap: Bootstrap, process: LaunchedProcess?, timeout: Duration) async {
+        func abandon(_ reason: String) {
+            record.update { w in if w.failure == nil { w.failure = reason } }
+            if let process { process.forceKill() } else { failed(record, reason: reason) }
+        }
         let report: Args
         do {
             report = try await bootstrap.waitForReport(timeout: timeout)
         } catch {
             await bootstrap.stop()
-            if process.isRunning {
-                record.update { $0.failure = "did not report within \(timeout)" }
-                process.forceKill()
-            }
+            if process?.isRunning ?? true { abandon("did not report within \(timeout)") }
             return
         }
         await bootstrap.finish()
         guard let local = (try? report.string("local")).flatMap(NodeAddress.parse) else {
-            process.forceKill()
-            return
+            return abandon("reported no local address")
         }
         record.update { w in
             w.phase = .rpc
@@ -326,9 +365,7 @@ public final class Supervisor: Sendable {
         do {
             net = try await client.connect()
         } catch {
-            record.update { $0.failure = "could not link to the worker: \(error)" }
-            process.forceKill()
-            return
+            return abandon("could not link to the worker: \(error)")
         }
         record.update { w in
             w.client = client
@@ -336,6 +373,8 @@ public final class Supervisor: Sendable {
         }
         guard !record.isLeaving, state.withLock({ !$0.stopped }) else {
             await client.close()
+            // Without a process no exit will remove the record: do it here.
+            if process == nil { state.withLock { $0.workers[record.id] = nil } }
             return
         }
         machine.add1(.workerForked, ["worker": .string(record.id)])
@@ -347,7 +386,7 @@ public final class Supervisor: Sendable {
         // The link is the supervisor's view of the worker: losing it ends the worker.
         client.machine.onEnd(.ready) { _ in
             record.update { w in if w.failure == nil { w.failure = "lost the RPC link" } }
-            process.terminate()
+            process?.terminate()
         }
         if net.mirror.is1(.ready) { ready(record) }
     }
@@ -360,7 +399,7 @@ public final class Supervisor: Sendable {
         normalize()
     }
 
-    private func failed(_ record: WorkerRecord, reason: String) {
+    func failed(_ record: WorkerRecord, reason: String) {
         state.withLock { $0.workers[record.id] = nil }
         machine.addErrState(.errWorker, NodeError.workerExited(reason), ["worker": .string(record.id)])
         countFailure(reason)
@@ -441,7 +480,18 @@ public final class Supervisor: Sendable {
     /// `counted`: killed for its errors (its exit is then an error, not a requested kill).
     @discardableResult
     func kill(_ id: String, force: Bool, counted: Bool) -> Bool {
-        guard let record = state.withLock({ $0.workers[id] }), let process = record.read(\.process) else { return false }
+        guard let record = state.withLock({ $0.workers[id] }) else { return false }
+        if let testKill = configuration.withLock({ $0.testKill }), record.read(\.process) == nil {
+            record.update { $0.leaving = !counted }
+            machine.add1(.killingWorker, ["worker": .string(id), "force": .bool(force)])
+            let workerId = record.read(\.workerId)
+            Task {
+                await testKill(workerId)
+                self.exited(record, ProcessExit(pid: 0, exitCode: 0, signal: nil, stderrTail: ""))
+            }
+            return true
+        }
+        guard let process = record.read(\.process) else { return false }
         record.update { $0.leaving = !counted }
         machine.add1(.killingWorker, ["worker": .string(id), "force": .bool(force)])
         if force {

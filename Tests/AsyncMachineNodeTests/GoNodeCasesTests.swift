@@ -2,11 +2,12 @@ import AsyncMachine
 import AsyncMachineNode
 import AsyncMachineRPC
 import Foundation
+import Synchronization
 import Testing
 
-/// rpc-node.md §4.1, the Go `pkg/node/node_test.go` cases, with the real worker binary
-/// (`amnode worker`) as the forked process. Go's in-process TestFork hook is not ported
-/// (see docs/seed-mapping.md); TestFork1 runs as TestFork1Process does.
+/// rpc-node.md §4.1, the Go `pkg/node/node_test.go` cases: TestFork1 with the in-process
+/// TestFork/TestKill hooks (as in Go), the others with the real worker binary
+/// (`amnode worker`) as the forked process.
 @Suite(.serialized, .enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"))
 struct GoNodeCasesTests {
     private func supervisor(min: Int, max: Int, warm: Int) throws -> Supervisor {
@@ -24,15 +25,46 @@ struct GoNodeCasesTests {
         }
     }
 
+    /// In-process workers of the TestFork hook, by worker id.
+    final class InProcessWorkers: Sendable {
+        let workers = Mutex<[String: Worker]>([:])
+        let counter = Mutex(0)
+
+        func fork(_ bootstrap: String) async throws {
+            let n = counter.withLock { c -> Int in
+                c += 1
+                return c
+            }
+            let worker = try Worker(schema: .worker, configuration: .init(kind: "tf1", id: "nw-tf1-\(n)"))
+            workers.withLock { $0[worker.id] = worker }
+            try await worker.start(bootstrap: bootstrap)
+        }
+
+        func kill(_ id: String) async {
+            guard let worker = workers.withLock({ $0.removeValue(forKey: id) }) else { return }
+            await worker.stop()
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func testFork1() async throws {
-        let s = try supervisor(min: 1, max: 1, warm: 0)
+        let inProcess = InProcessWorkers()
+        let s = Supervisor(configuration: .init(
+            kind: "TF1", workerCommand: ["test"], max: 1, min: 1, warm: 0,
+            testFork: { try await inProcess.fork($0) }, testKill: { await inProcess.kill($0) }))
         try await s.start()
         try await s.machine.when1(.workerForked, timeout: .seconds(5))
         #expect(s.workers().count == 1)
+        #expect(s.workers().first?.pid == nil, "no process: the worker runs in this one")
         #expect(!s.machine.isErr)
+        // TestKill: the supervisor's kill goes to the hook, and the pool replaces the worker.
+        let first = try #require(s.workers().first)
+        try await eventually("ready") { s.workers().first?.state == .idle }
+        #expect(s.kill(first.id))
+        try await s.machine.when1(.workerKilled, timeout: .seconds(5))
+        try await eventually("a replacement") { s.workers().count == 1 && s.workers().first?.id != first.id }
         await s.stop()
-        #expect(s.workers().isEmpty)
+        for id in inProcess.workers.withLock({ Array($0.keys) }) { await inProcess.kill(id) }
     }
 
     @Test(.timeLimit(.minutes(1)))
