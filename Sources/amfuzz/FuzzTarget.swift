@@ -77,13 +77,20 @@ struct Fuzz {
     }
 }
 #else
+import Foundation
+
+/// One line of the replay tool's output.
+private func report(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// Without libFuzzer: replays the inputs named on the command line (crash reproducers).
 @main
 struct Replay {
     static func main() throws {
         for path in CommandLine.arguments.dropFirst() {
             guard let file = fopen(path, "rb") else {
-                print("cannot open \(path)")
+                report("cannot open \(path)")
                 continue
             }
             var bytes: [UInt8] = []
@@ -95,7 +102,7 @@ struct Replay {
             }
             fclose(file)
             _ = bytes.withUnsafeBufferPointer { fuzzOneInput($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
-            print("ok \(path) (\(bytes.count) bytes)")
+            report("ok \(path) (\(bytes.count) bytes)")
         }
     }
 }

@@ -20,7 +20,11 @@ import Glibc
 
     private func startSupervisor(_ marker: String) throws -> LaunchedProcess {
         let amnode = try #require(SupervisorTests.amnode)
-        return try ProcessLauncher.shared.launch([amnode, "supervisor", "--listen", "127.0.0.1:0", "--kind", marker, "--min", "2", "--warm", "1", "--max", "3"])
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).token").path
+        return try ProcessLauncher.shared.launch([
+            amnode, "supervisor", "--listen", "127.0.0.1:0", "--kind", marker, "--min", "2", "--warm", "1", "--max", "3",
+            "--token-file", tokenFile,
+        ])
     }
 
     private func waitUntil(_ timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
