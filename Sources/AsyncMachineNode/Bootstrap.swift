@@ -13,7 +13,8 @@ final class Bootstrap: Sendable {
         machine = Machine(.bootstrap, id: "nb-\(id)")
         server = RPCServer(source: machine, configuration: .init(host: "127.0.0.1", port: 0, id: "rs-nb-\(id)", maxClients: 1))
         machine.onEnter(.workerAddr) { event in
-            (try? event.args.string("local")).flatMap(NodeAddress.parse) != nil && (try? event.args.string("id")) != nil
+            guard let report = try? NodeArgs(args: event.args) else { return false }
+            return report.id != nil && report.localAddr.flatMap(NodeAddress.parse) != nil
         }
         machine.onState(.workerAddr) { [weak self] event in self?.report.withLock { $0 = event.args } }
     }

@@ -1,4 +1,5 @@
 import AsyncMachine
+import Foundation
 import AsyncMachineRPC
 import Logging
 import Synchronization
@@ -18,7 +19,7 @@ public final class NodeClient: Sendable {
         public var logger: Logger
 
         public init(name: String, supervisors: [String], connTimeout: Duration = .seconds(5),
-                    logger: Logger = Logger(label: "asyncmachine.node.client")) {
+                    logger: Logger = NodeClient.defaultLogger()) {
             self.name = name
             self.supervisors = supervisors
             self.connTimeout = connTimeout
@@ -32,6 +33,16 @@ public final class NodeClient: Sendable {
     public let machine: Machine
     private let links = Mutex<(supervisor: RPCClient?, worker: RPCClient?, address: String?)>((nil, nil, nil))
     private let inbox = PayloadInbox()
+
+    /// The environment variable that turns on the client's debug log (EnvAmNodeLogClient).
+    public static let logVariable = "AM_NODE_LOG_CLIENT"
+
+    /// A logger at debug level when `AM_NODE_LOG_CLIENT` is set, else at info.
+    public static func defaultLogger() -> Logger {
+        var logger = Logger(label: "asyncmachine.node.client")
+        logger.logLevel = ProcessInfo.processInfo.environment[logVariable] != nil ? .debug : .info
+        return logger
+    }
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -83,7 +94,7 @@ public final class NodeClient: Sendable {
         }
         machine.add1(.workerRequested)
         let mark = inbox.mark()
-        let result = try await net.add1(.provideWorker, ["client": .string(workerClientId), "superClient": .string(superClientId)])
+        let result = try await net.add1(.provideWorker, NodeArgs(superRpcId: superClientId, workerRpcId: workerClientId).args)
         let payload = try await inbox.next(
             named: [Supervisor.Payloads.provideWorker, Supervisor.Payloads.provideWorkerRefused], after: mark,
             timeout: result == .executed ? configuration.connTimeout : .seconds(1))

@@ -112,9 +112,8 @@ public final class OperatorEndpoint: Sendable {
         }
         machine.onState(.provideTo) { [weak self] event in
             guard let name = try? event.args.string("client") else { return fail(event, "ProvideTo needs args client") }
-            self?.supervisor?.machine.add1(.provideWorker, [
-                "client": .string(NodeIds.workerClient(name)), "superClient": .string(NodeIds.superClient(name)),
-            ])
+            self?.supervisor?.machine.add1(
+                .provideWorker, NodeArgs(superRpcId: NodeIds.superClient(name), workerRpcId: NodeIds.workerClient(name)).args)
         }
         machine.onState(.setPool) { [weak self] event in
             guard let supervisor = self?.supervisor else { return }

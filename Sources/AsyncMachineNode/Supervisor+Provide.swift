@@ -16,8 +16,8 @@ extension Supervisor {
     /// payload saying why) when no worker is idle or the client holds MaxClientWorkers.
     func bindProvideWorker() {
         machine.onEnter(.provideWorker) { [weak self] event in
-            guard let self, let client = try? event.args.string("client"),
-                let superClient = try? event.args.string("superClient")
+            guard let self, let request = try? NodeArgs(args: event.args), let client = request.workerRpcId,
+                let superClient = request.superRpcId
             else { return false }
             if let refusal = self.refusal(for: client) {
                 Task { _ = try? await self.publicServer.sendPayload(Payloads.provideWorkerRefused, ["reason": .string(refusal)], to: superClient) }
@@ -26,8 +26,8 @@ extension Supervisor {
             return true
         }
         machine.onState(.provideWorker) { [weak self] event in
-            guard let self, let client = try? event.args.string("client"),
-                let superClient = try? event.args.string("superClient")
+            guard let self, let request = try? NodeArgs(args: event.args), let client = request.workerRpcId,
+                let superClient = request.superRpcId
             else { return }
             guard let record = self.reserve(for: client) else {
                 Task { _ = try? await self.publicServer.sendPayload(Payloads.provideWorkerRefused, ["reason": "no idle worker"], to: superClient) }

@@ -348,14 +348,16 @@ public final class Supervisor: Sendable {
             return
         }
         await bootstrap.finish()
-        guard let local = (try? report.string("local")).flatMap(NodeAddress.parse) else {
+        guard let reported = try? NodeArgs(args: report), let localAddr = reported.localAddr,
+            let local = NodeAddress.parse(localAddr)
+        else {
             return abandon("reported no local address")
         }
         record.update { w in
             w.phase = .rpc
-            w.localAddress = (try? report.string("local")) ?? ""
-            w.publicAddress = (try? report.string("public")) ?? ""
-            w.workerId = (try? report.string("id")) ?? ""
+            w.localAddress = localAddr
+            w.publicAddress = reported.publicAddr ?? ""
+            w.workerId = reported.id ?? ""
         }
         machine.add1(.workerConnected, ["worker": .string(record.id)])
         let client = RPCClient(

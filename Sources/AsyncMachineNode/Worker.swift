@@ -99,11 +99,10 @@ public final class Worker: Sendable {
             host: host, port: port,
             configuration: .init(id: "rc-\(id)-boot", connectTimeout: configuration.connTimeout, callTimeout: configuration.connTimeout, reconnect: false))
         let net = try await boot.connect()
-        let result = try await net.add1(.workerAddr, [
-            "id": .string(id), "pid": .int(Int(getpid())),
-            "local": .string("127.0.0.1:\(localServer.port ?? 0)"),
-            "public": .string("\(configuration.publicHost):\(publicServer.port ?? 0)"),
-        ])
+        let report = NodeArgs(
+            id: id, localAddr: "127.0.0.1:\(localServer.port ?? 0)",
+            publicAddr: "\(configuration.publicHost):\(publicServer.port ?? 0)", pid: Int(getpid()))
+        let result = try await net.add1(.workerAddr, report.args)
         await boot.close()
         guard result == .executed else { throw NodeError.bootstrapRefused("\(result)") }
     }
