@@ -49,9 +49,11 @@ public final class OperatorEndpoint: Sendable {
         let task = Task { [weak self] in
             var sinceForced = Duration.zero
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                // With no operator connected there is nobody to push to: wake up rarely.
+                let idle = self?.server.clients.isEmpty ?? true
+                try? await Task.sleep(for: idle ? .seconds(1) : interval)
                 guard let self else { return }
-                sinceForced += interval
+                sinceForced += idle ? .seconds(1) : interval
                 let dirty = self.pushState.withLock { s in
                     defer { s.dirty = false }
                     return s.dirty

@@ -158,17 +158,24 @@ struct PoolBench: AsyncParsableCommand {
         return times
     }
 
-    /// CPU % (of one core) and RSS of this process, the supervisor, over idleSeconds.
+    /// CPU % (of one core) and RSS of an idle `amnode supervisor` process with 50 ready
+    /// workers, over idleSeconds: a fresh process, so nothing the earlier figures did counts.
+    /// CPU comes from every thread's schedstat (nanoseconds), RSS from VmRSS.
     private func idle(_ worker: [String]) async throws -> (Double, Double) {
-        let s = supervisor(50, worker)
-        try await s.start()
-        try await waitFor { ready(s) == 50 }
-        try await Task.sleep(for: .seconds(1))
-        let before = cpuSeconds()
+        let marker = "idle\(getpid())"
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).token").path
+        let supervisor = try ProcessLauncher.shared.launch([
+            try SupervisorCommand.ownExecutable(), "supervisor", "--listen", "127.0.0.1:0", "--operator", "127.0.0.1:0",
+            "--token-file", tokenFile, "--kind", marker, "--min", "50", "--warm", "0", "--max", "50",
+        ])
+        defer { supervisor.terminate() }
+        try await waitFor(.seconds(60)) { processCount(containing: "worker --kind \(marker)") == 50 }
+        try await Task.sleep(for: .seconds(3))  // let the pool settle (all ready and linked)
+        let before = cpuNanoseconds(of: supervisor.pid)
         try await Task.sleep(for: .seconds(idleSeconds))
-        let cpu = (cpuSeconds() - before) / Double(idleSeconds) * 100
-        let rss = Double(residentBytes()) / 1_048_576
-        await s.stop()
+        let cpu = Double(cpuNanoseconds(of: supervisor.pid) - before) / Double(idleSeconds) / 1e9 * 100
+        let rss = Double(residentBytes(of: supervisor.pid)) / 1_048_576
+        _ = await supervisor.stop(grace: .seconds(5))
         return (cpu, rss)
     }
 
@@ -195,16 +202,28 @@ struct PoolBench: AsyncParsableCommand {
     }
 }
 
-private func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+/// CPU time of every thread of `pid`, in nanoseconds (first field of each schedstat).
+private func cpuNanoseconds(of pid: Int32) -> UInt64 {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.reduce(0) { sum, task in
+        let text = (try? readFile("/proc/\(pid)/task/\(task)/schedstat")) ?? ""
+        return sum + (text.split(separator: " ").first.flatMap { UInt64($0) } ?? 0)
+    }
 }
 
-private func residentBytes() -> Int {
-    guard let status = try? readFile("/proc/self/status") else { return 0 }
+private func residentBytes(of pid: Int32) -> Int {
+    guard let status = try? readFile("/proc/\(pid)/status") else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
         return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
     }
     return 0
+}
+
+/// Live processes whose command line contains `marker`.
+private func processCount(containing marker: String) -> Int {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.filter { entry in
+        guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+        return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker)
+    }.count
 }
