@@ -66,8 +66,14 @@ extension Supervisor {
             let now = ContinuousClock.now
             f.errors = f.errors.filter { now - $0 < c.workerErrTtl } + [now]
             f.lastError = reason
+            f.hiddenUntil = now + c.workerErrRecent
         }
         machine.addErrState(.errWorker, NodeError.workerExited(reason), ["worker": .string(record.id)])
+        updateFlags()
+        Task { [weak self] in
+            try? await Task.sleep(for: c.workerErrRecent)
+            self?.updateFlags()  // the worker may be offered again
+        }
         if count >= c.workerErrKill {
             record.update { $0.failure = "\(count) errors: \(reason)" }
             kill(record.id, force: true, counted: true)

@@ -44,7 +44,8 @@ public final class Supervisor: Sendable {
         public var opTimeout: Duration
         /// Errors are forgotten after this long (WorkerErrTtl). Default 10 min.
         public var workerErrTtl: Duration
-        /// Errors this recent count as recent (WorkerErrRecent). Default 1 min.
+        /// A worker with an error this recent is not handed to clients (WorkerErrRecent).
+        /// Default 1 min.
         public var workerErrRecent: Duration
         /// A worker with this many errors within WorkerErrTtl is killed (WorkerErrKill). Default 3.
         public var workerErrKill: Int

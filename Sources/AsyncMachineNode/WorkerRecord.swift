@@ -26,6 +26,8 @@ final class WorkerRecord: Sendable {
         /// When its errors happened (pruned to WorkerErrTtl), and the last one's text.
         var errors: [ContinuousClock.Instant] = []
         var lastError: String?
+        /// After an error the worker is not handed to clients for WorkerErrRecent.
+        var hiddenUntil: ContinuousClock.Instant?
         /// The last successful healthcheck and its round trip.
         var lastHealthcheck: ContinuousClock.Instant?
         var healthcheckRoundTrip: Duration?
@@ -67,7 +69,8 @@ final class WorkerRecord: Sendable {
         case .ready:
             if let mirror = f.net?.mirror {
                 let working = mirror.any1(.workRequested, .working, .workReady)
-                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil && !f.draining) ? .idle : .ready
+                let hidden = f.hiddenUntil.map { ContinuousClock.now < $0 } ?? false
+                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil && !f.draining && !hidden) ? .idle : .ready
             } else {
                 state = .ready
             }

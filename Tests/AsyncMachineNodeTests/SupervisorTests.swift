@@ -89,6 +89,26 @@ import Glibc
         await supervisor.stop()
     }
 
+    @Test(.enabled(if: amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
+    func workerWithARecentErrorIsNotOfferedUntilTheWindowEnds() async throws {
+        let supervisor = Supervisor(configuration: .init(
+            kind: "demo", workerCommand: [try #require(Self.amnode), "worker"], max: 1, min: 1, warm: 0,
+            heartbeat: .seconds(3600), healthcheckPause: .milliseconds(10), opTimeout: .milliseconds(300),
+            workerErrRecent: .seconds(1), workerErrKill: 5))
+        try await supervisor.start()
+        try await eventually("an idle worker") { supervisor.workers(.idle).count == 1 }
+        let pid = try #require(supervisor.workers().first?.pid)
+        kill(pid, SIGSTOP)
+        await supervisor.heartbeatNow()  // one failed healthcheck: one error
+        kill(pid, SIGCONT)
+        #expect(supervisor.workers().first?.errors == 1)
+        #expect(supervisor.workers(.idle).isEmpty, "hidden for WorkerErrRecent")
+        #expect(supervisor.machine.not1(.workersAvailable))
+        try await eventually("offered again after the window", timeout: .seconds(5)) { supervisor.workers(.idle).count == 1 }
+        try await supervisor.machine.when1(.workersAvailable, timeout: .seconds(5))
+        await supervisor.stop()
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func missingWorkerCommandGivesErrWorkerThenErrPoolWithoutAForkStorm() async throws {
         let supervisor = Supervisor(configuration: .init(
