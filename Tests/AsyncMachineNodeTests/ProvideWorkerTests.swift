@@ -39,6 +39,30 @@ import Testing
     }
 
     @Test(.enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
+    func drainedWorkerFinishesItsClientThenIsEndedAndReplaced() async throws {
+        let supervisor = try await startedSupervisor(min: 2, max: 3)
+        let client = NodeClient(configuration: .init(name: "drained", supervisors: [try #require(supervisor.publicAddress)]))
+        try await client.start()
+        let worker = try await client.requestWorker()
+        let served = try #require(supervisor.workers().first { $0.client == client.workerClientId })
+        #expect(supervisor.drain(served.id))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(supervisor.workers().contains { $0.id == served.id }, "still serving its client")
+        let answer = Task { try await client.nextPayload(named: "result", timeout: .seconds(5)) }
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await worker.add1(.workRequested, ["input": 3])
+        #expect(try await answer.value == .int(9))
+        await client.releaseWorker()
+        try await supervisor.machine.when1(.workerKilled, timeout: .seconds(10))
+        try await eventually("replaced") {
+            !supervisor.workers().contains { $0.id == served.id } && supervisor.workers(.idle).count == 2
+        }
+        #expect(supervisor.machine.tick(.errWorker) == 0, "a drain is not an error")
+        await client.stop()
+        await supervisor.stop()
+    }
+
+    @Test(.enabled(if: SupervisorTests.amnode != nil, "needs amnode (swift build)"), .timeLimit(.minutes(1)))
     func anotherClientIsRefusedOnTheAssignedWorker() async throws {
         let supervisor = try await startedSupervisor(min: 1, max: 1)
         let client = NodeClient(configuration: .init(name: "c1", supervisors: [try #require(supervisor.publicAddress)]))
