@@ -5,8 +5,6 @@ extension StateName {
     public static let localRpcReady: StateName = "LocalRpcReady"
     /// Worker: its client-facing server listens.
     public static let publicRpcReady: StateName = "PublicRpcReady"
-    /// Worker: both servers listen; the worker reports its addresses to the bootstrap.
-    public static let rpcReady: StateName = "RpcReady"
     /// Worker: its supervisor is connected to the local server.
     public static let superConnected: StateName = "SuperConnected"
     /// Worker: lets one client id connect to the public server (Multi, args `id`).
@@ -34,6 +32,8 @@ extension Schema {
     /// The states every worker has (asyncmachine-go's `WorkerSchema`); applications merge
     /// their own work states on top. The work group (Idle, WorkRequested, Working,
     /// WorkReady) is mutually exclusive and Idle is its automatic fallback.
+    /// (`RpcReady` is the RPC layer's state name: here, both servers listen and the worker
+    /// reports its addresses to the bootstrap.)
     public static let worker: Schema = {
         let work: [StateName] = [.idle, .workRequested, .working, .workReady]
         func others(_ name: StateName) -> [StateName] { work.filter { $0 != name } }
