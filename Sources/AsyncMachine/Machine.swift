@@ -59,10 +59,7 @@ public final class Machine: Sendable, CustomStringConvertible {
         let compiled = CompiledSchema(schema)
         self.id = id ?? "m-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         self.configuration = configuration
-        self.handlerTimeoutNanos = configuration.handlerTimeout.map { duration in
-            let (seconds, attoseconds) = duration.components
-            return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        }
+        self.handlerTimeoutNanos = configuration.handlerTimeout.map { UInt64(max(0, $0.nanosecondsCount)) }
         self.shared = Mutex(SharedState(compiled: compiled, tracers: configuration.tracers))
         self.drain = DrainState(compiled: compiled)
     }

@@ -111,14 +111,6 @@ public struct Step: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// Wall-clock time in nanoseconds since the Unix epoch.
-@inline(__always)
-func wallClockNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
-
 /// Monotonic time in nanoseconds at the kernel tick's resolution (a few ms): cheap enough
 /// to read around every handler, and precise enough for a timeout of 100 ms.
 @inline(__always)

@@ -60,11 +60,6 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
     public var clients: [String]
 }
 
-extension Duration {
-    var milliseconds: Int { Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
-    var microseconds: Int { Int(components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000) }
-}
-
 extension Supervisor {
     /// The pool now.
     public func snapshot() -> PoolSnapshot {
@@ -80,16 +75,16 @@ extension Supervisor {
             return PoolSnapshot.Worker(
                 id: info.id, workerId: info.workerId, pid: info.pid, state: info.state, activeStates: active,
                 errors: info.errors, lastError: info.lastError,
-                lastHealthcheckAgeMilliseconds: info.lastHealthcheckAge?.milliseconds,
-                healthcheckRoundTripMicroseconds: info.healthcheckRoundTrip?.microseconds,
-                client: info.client, uptimeMilliseconds: info.uptime.milliseconds,
+                lastHealthcheckAgeMilliseconds: info.lastHealthcheckAge.map { Int($0.millisecondsCount) },
+                healthcheckRoundTripMicroseconds: info.healthcheckRoundTrip.map { Int($0.microsecondsCount) },
+                client: info.client, uptimeMilliseconds: Int(info.uptime.millisecondsCount),
                 localAddress: info.localAddress, publicAddress: info.publicAddress)
         }
         func activations(_ state: StateName) -> Int { Int((machine.tick(state) + 1) / 2) }
         return PoolSnapshot(
-            seq: seq, takenAt: wallClockNanos(), supervisor: name, kind: c.kind,
+            seq: seq, takenAt: wallClockNanoseconds(), supervisor: name, kind: c.kind,
             pool: .init(min: c.min, max: c.max, warm: c.warm, target: c.target, maxClientWorkers: c.clientWorkerLimit,
-                        heartbeatMilliseconds: c.heartbeat.milliseconds),
+                        heartbeatMilliseconds: Int(c.heartbeat.millisecondsCount)),
             flags: .init(poolReady: machine.is1(.poolReady), normalizingPool: machine.is1(.normalizingPool),
                          poolNormalized: machine.is1(.poolNormalized), workersAvailable: machine.is1(.workersAvailable),
                          ready: machine.is1(.ready), errPool: machine.is1(.errPool)),
@@ -97,14 +92,4 @@ extension Supervisor {
                             killed: activations(.workerKilled), errors: activations(.errWorker)),
             workers: workers, clients: publicServer.clients)
     }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-func wallClockNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

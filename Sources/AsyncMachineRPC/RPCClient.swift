@@ -157,7 +157,7 @@ public final class RPCClient: Sendable {
         let maxFrame = configuration.maximumFrameSize
         let metrics = self.metrics
         let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
+            .connectTimeout(.nanoseconds(configuration.connectTimeout.nanosecondsCount))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         let channel = try await bootstrap.connect(host: host, port: port).get()
         if let local = channel.localAddress, local == channel.remoteAddress {
@@ -210,7 +210,7 @@ public final class RPCClient: Sendable {
         }
     }
 
-    private var callTimeout: TimeAmount { .nanoseconds(configuration.callTimeout.nanoseconds) }
+    private var callTimeout: TimeAmount { .nanoseconds(configuration.callTimeout.nanosecondsCount) }
 
     func call(_ body: WireEnvelope.OneOf_Body, what: String) async throws -> WireEnvelope {
         guard let connection = state.withLock({ $0.connection }) else {
@@ -427,12 +427,5 @@ extension Optional where Wrapped == WireEnvelope.OneOf_Body {
         case .bye?: "Bye"
         case .error(let e)?: "Error(\(e.message))"
         }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

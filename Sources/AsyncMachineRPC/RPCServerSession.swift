@@ -68,8 +68,7 @@ final class RPCServerSession: ChannelInboundHandler {
         self.handle = SessionHandle(channel: channel)
         self.source = server.source
         self.logger = server.configuration.logger
-        let (seconds, attoseconds) = server.configuration.pushInterval.components
-        self.pushInterval = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.pushInterval = .nanoseconds(server.configuration.pushInterval.nanosecondsCount)
         self.mutations = DispatchQueue(label: "asyncmachine.rpc.session")
     }
 

@@ -16,18 +16,21 @@ func nowNanos() -> UInt64 {
 /// inflated by a launcher such as `swift run`.
 func peakRSSBytes() -> Int {
     #if os(Linux)
-    if let status = try? readFile("/proc/self/status") {
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-            return kilobytes * 1024
-        }
-    }
-    return 0
+    return procStatusBytes("self", "VmHWM")
     #else
     var usage = rusage()
     getrusage(RUSAGE_SELF, &usage)
     return Int(usage.ru_maxrss)
     #endif
+}
+
+/// A size field (`VmHWM`, `VmRSS`...) of /proc/<pid>/status, in bytes; 0 when unreadable.
+func procStatusBytes(_ pid: String, _ field: String) -> Int {
+    guard let status = try? readFile("/proc/\(pid)/status") else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
+    }
+    return 0
 }
 
 /// Reads a whole (small) file as UTF-8.

@@ -89,7 +89,7 @@ struct PoolBench: AsyncParsableCommand {
         }
     }
 
-    private func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+    private func ms(_ d: Duration) -> Double { Double(d.nanosecondsCount) / 1e6 }
 
     /// From start until n workers are ready, linked and healthchecked.
     private func coldStart(_ n: Int, _ worker: [String]) async throws -> Double {
@@ -174,7 +174,7 @@ struct PoolBench: AsyncParsableCommand {
         let before = cpuNanoseconds(of: supervisor.pid)
         try await Task.sleep(for: .seconds(idleSeconds))
         let cpu = Double(cpuNanoseconds(of: supervisor.pid) - before) / Double(idleSeconds) / 1e9 * 100
-        let rss = Double(residentBytes(of: supervisor.pid)) / 1_048_576
+        let rss = Double(procStatusBytes(String(supervisor.pid), "VmRSS")) / 1_048_576
         _ = await supervisor.stop(grace: .seconds(5))
         return (cpu, rss)
     }
@@ -209,14 +209,6 @@ private func cpuNanoseconds(of pid: Int32) -> UInt64 {
         let text = (try? readFile("/proc/\(pid)/task/\(task)/schedstat")) ?? ""
         return sum + (text.split(separator: " ").first.flatMap { UInt64($0) } ?? 0)
     }
-}
-
-private func residentBytes(of pid: Int32) -> Int {
-    guard let status = try? readFile("/proc/\(pid)/status") else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
-    }
-    return 0
 }
 
 /// Live processes whose command line contains `marker`.
