@@ -9,7 +9,10 @@ let package = Package(
         .library(name: "AsyncMachine", targets: ["AsyncMachine"]),
         .library(name: "AsyncMachineRPC", targets: ["AsyncMachineRPC"]),
         .library(name: "AsyncMachineNode", targets: ["AsyncMachineNode"]),
+        .library(name: "AsyncMachineRecording", targets: ["AsyncMachineRecording"]),
+        .library(name: "PoolTop", targets: ["PoolTop"]),
         .executable(name: "amnode", targets: ["amnode"]),
+        .executable(name: "pooltop", targets: ["pooltop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -48,12 +51,47 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "AsyncMachineRecording",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineNode",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // ncursesw through a module map and a C shim (see reference/swift-notes.md).
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .target(
+            name: "PoolTop",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineRPC",
+                "AsyncMachineNode",
+                "AsyncMachineRecording",
+                "CNcursesw",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "pooltop",
+            dependencies: [
+                "AsyncMachine",
+                "AsyncMachineNode",
+                "AsyncMachineRecording",
+                "PoolTop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "amnode",
             dependencies: [
                 "AsyncMachine",
                 "AsyncMachineRPC",
                 "AsyncMachineNode",
+                "AsyncMachineRecording",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -79,6 +117,14 @@ let package = Package(
         .testTarget(
             name: "AsyncMachineNodeTests",
             dependencies: ["AsyncMachine", "AsyncMachineRPC", "AsyncMachineNode"]
+        ),
+        .testTarget(
+            name: "AsyncMachineRecordingTests",
+            dependencies: ["AsyncMachine", "AsyncMachineRPC", "AsyncMachineNode", "AsyncMachineRecording"]
+        ),
+        .testTarget(
+            name: "PoolTopTests",
+            dependencies: ["AsyncMachine", "AsyncMachineNode", "AsyncMachineRecording", "PoolTop"]
         ),
         .testTarget(
             name: "AsyncMachineRPCTests",
