@@ -20,6 +20,27 @@ public struct TransitionRecord: Codable, Sendable, Equatable {
     public var startedAt: UInt64
     public var endedAt: UInt64
 
+    /// A record from its parts (what a recording reader rebuilds).
+    public init(machineId: String, id: UInt64, type: MutationType, called: [StateName], args: Args, isAuto: Bool,
+                isCheck: Bool, accepted: Bool, result: String, entered: [StateName], exited: [StateName],
+                timeBefore: [UInt64], timeAfter: [UInt64], startedAt: UInt64, endedAt: UInt64) {
+        self.machineId = machineId
+        self.id = id
+        self.type = type
+        self.called = called
+        self.args = args
+        self.isAuto = isAuto
+        self.isCheck = isCheck
+        self.accepted = accepted
+        self.result = result
+        self.entered = entered
+        self.exited = exited
+        self.timeBefore = timeBefore
+        self.timeAfter = timeAfter
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+
     /// The record of a finished transition (call from ``Tracer/transitionEnd(_:)``).
     public init(_ tx: Transition) {
         machineId = tx.machineId

@@ -103,36 +103,35 @@ public final class OperatorEndpoint: Sendable {
 
     private func bindActions() {
         let fail = Self.fail
-        machine.onState(.forkWorkers) { [weak self] event in
-            let count = (try? event.args.int("count")) ?? 1
-            self?.supervisor?.forkWorkers(count)
+        // Every action runs through Supervisor.perform, so recorders and dashboards see it.
+        let supervisor: @Sendable () -> Supervisor? = { [weak self] in self?.supervisor }
+        @Sendable func perform(_ event: Event, _ command: PoolCommand) {
+            guard let supervisor = supervisor() else { return }
+            let action = supervisor.perform(command, origin: "operator")
+            if !action.ok { fail(event, action.result) }
         }
-        machine.onState(.killWorker) { [weak self] event in
+        machine.onState(.forkWorkers) { event in
+            perform(event, .fork(count: (try? event.args.int("count")) ?? 1))
+        }
+        machine.onState(.killWorker) { event in
             guard let id = try? event.args.string("worker") else { return fail(event, "KillWorker needs args worker") }
-            let force = (try? event.args.optionalBool("force")) ?? false
-            if self?.supervisor?.kill(id, force: force ?? false) != true { fail(event, "no worker \(id)") }
+            let force = ((try? event.args.optionalBool("force")) ?? false) ?? false
+            perform(event, .kill(worker: id, force: force))
         }
-        machine.onState(.provideTo) { [weak self] event in
+        machine.onState(.provideTo) { event in
             guard let name = try? event.args.string("client") else { return fail(event, "ProvideTo needs args client") }
-            self?.supervisor?.machine.add1(
-                .provideWorker, NodeArgs(superRpcId: NodeIds.superClient(name), workerRpcId: NodeIds.workerClient(name)).args)
+            perform(event, .provide(client: name))
         }
-        machine.onState(.setPool) { [weak self] event in
-            guard let supervisor = self?.supervisor else { return }
-            let current = supervisor.snapshot().pool
-            supervisor.setPool(
-                min: (try? event.args.optionalInt("min")).flatMap { $0 } ?? current.min,
-                max: (try? event.args.optionalInt("max")).flatMap { $0 } ?? current.max,
-                warm: (try? event.args.optionalInt("warm")).flatMap { $0 } ?? current.warm)
+        machine.onState(.setPool) { event in
+            perform(event, .setPool(min: (try? event.args.optionalInt("min")).flatMap { $0 },
+                                    max: (try? event.args.optionalInt("max")).flatMap { $0 },
+                                    warm: (try? event.args.optionalInt("warm")).flatMap { $0 }))
         }
-        machine.onState(.drainWorker) { [weak self] event in
+        machine.onState(.drainWorker) { event in
             guard let id = try? event.args.string("worker") else { return fail(event, "DrainWorker needs args worker") }
-            if self?.supervisor?.drain(id) != true { fail(event, "no worker \(id)") }
+            perform(event, .drain(worker: id))
         }
-        machine.onState(.heartbeatNow) { [weak self] _ in
-            guard let supervisor = self?.supervisor else { return }
-            Task { await supervisor.heartbeatNow() }
-        }
+        machine.onState(.heartbeatNow) { event in perform(event, .heartbeat) }
         machine.onState(.requestSnapshot) { [weak self] _ in self?.push() }
     }
 }

@@ -68,3 +68,20 @@ public struct OperatorAction: Codable, Sendable, Equatable {
         self.origin = origin
     }
 }
+
+extension PoolEvent {
+    /// The events a finished transition stands for: the transition itself, and an error
+    /// when it activated Exception (with the error text from its `err` arg). Live feeds and
+    /// recordings both derive events through here, so they always agree.
+    public static func events(for record: TransitionRecord, worker: String?) -> [PoolEvent] {
+        var events = [PoolEvent.transition(record, worker: worker)]
+        if record.accepted, record.entered.contains(.exception) {
+            let about = (try? record.args.optionalString("worker")).flatMap { $0 } ?? worker
+            let text = (try? record.args.optionalString("err")).flatMap { $0 } ?? "Exception"
+            let states = record.entered.filter { $0 != .exception }.map(\.rawValue)
+            let message = states.isEmpty ? text : "\(states.joined(separator: " ")): \(text)"
+            events.append(PoolEvent(kind: .error, time: record.endedAt, worker: about, error: message))
+        }
+        return events
+    }
+}

@@ -132,6 +132,7 @@ public final class Supervisor: Sendable {
         var snapshotSeq: UInt64 = 0
         var observers: [@Sendable () -> Void] = []
         var mirrorObservers: [@Sendable (String, Machine) -> Void] = []
+        var actionObservers: [@Sendable (OperatorAction) -> Void] = []
     }
 
     /// Calls `body` with every worker's mirror (the supervisor's view of its machine):
@@ -165,6 +166,9 @@ public final class Supervisor: Sendable {
     }
 
     /// The public endpoint's `host:port`, once started.
+    /// The command each worker is started with.
+    public var workerCommand: [String] { configuration.withLock { $0.workerCommand } }
+
     public var publicAddress: String? {
         publicServer.port.map { "\(publicServer.configuration.host):\($0)" }
     }

@@ -64,6 +64,7 @@ final class WorkerRecord: Sendable {
         let f = fields.withLock { $0 }
         let state: WorkerState
         switch f.phase {
+        case _ where f.leaving || f.failure != nil: state = .killing
         case .initing: state = .initing
         case .rpc: state = .rpc
         case .ready:
@@ -104,6 +105,8 @@ public enum WorkerState: String, Sendable, Codable, CaseIterable {
     case ready
     case idle
     case busy
+    /// Being killed (on request or for its errors); gone once it exits.
+    case killing
 }
 
 /// One worker as the supervisor sees it (the seed's WorkerInfo).

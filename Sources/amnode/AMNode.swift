@@ -5,8 +5,13 @@ struct AMNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amnode",
         abstract: "asyncmachine worker pools: supervisor, worker, client, status and benchmarks.",
-        subcommands: [SupervisorCommand.self, WorkerCommand.self, ClientCommand.self, StatusCommand.self, Bench.self, RPCDemo.self]
+        version: AMNode.version,
+        subcommands: [SupervisorCommand.self, WorkerCommand.self, ClientCommand.self, StatusCommand.self, ReplayCommand.self,
+                      Bench.self, RPCDemo.self]
     )
+
+    /// This build's version, written into recordings.
+    static let version = "0.5.0"
 }
 
 struct Bench: AsyncParsableCommand {
@@ -16,6 +21,6 @@ struct Bench: AsyncParsableCommand {
             Each result line is a JSON object. A benchmark that verifies its own results \
             exits non-zero when a check fails.
             """,
-        subcommands: [MachineBench.self, RPCBench.self, PoolBench.self]
+        subcommands: [MachineBench.self, RPCBench.self, PoolBench.self, RecordingBench.self]
     )
 }

@@ -58,19 +58,23 @@ struct MachineScenario: Sendable {
     struct Prepared {
         var iterate: () -> Bool
         var verify: (_ total: Int) -> String?
+        /// The machine under test, for benchmarks that attach a tracer to it.
+        var machine: Machine? = nil
     }
 
     let name: String
     let mutationsPerIteration: Int
     let prepare: @Sendable () throws -> Prepared
 
-    func measure(iterations: Int, runs: Int) -> Outcome {
+    /// `tracer`: attached to the scenario's machine before the warm-up.
+    func measure(iterations: Int, runs: Int, tracer: (any Tracer)? = nil) -> Outcome {
         let prepared: Prepared
         do {
             prepared = try prepare()
         } catch {
             return Outcome(medianNanosPerMutation: .nan, failure: "setup failed: \(error)")
         }
+        if let tracer { prepared.machine?.attach(tracer) }
         var failure: String?
         var total = 0
         func run(_ count: Int) -> UInt64 {
@@ -134,7 +138,7 @@ struct MachineScenario: Sendable {
                 if idleTicks != UInt64(2 * total - 1) { return "Idle ticked \(idleTicks), expected \(2 * total - 1)" }
                 if machine.activeStates() != [.start, .ready, idle] { return "active at the end: \(machine.activeStates())" }
                 return nil
-            })
+            }, machine: machine)
     }
 
     static let s3Multi = MachineScenario(name: "S3_multi", mutationsPerIteration: 1) {

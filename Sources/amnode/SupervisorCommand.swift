@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncMachine
 import AsyncMachineNode
+import AsyncMachineRecording
 import Dispatch
 import Logging
 
@@ -45,6 +46,9 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The operator token file: read if it exists, else a new token is written there (mode 0600). AM_NODE_TOKEN overrides.", valueName: "path"))
     var tokenFile = "amnode-supervisor.token"
 
+    @Option(help: ArgumentHelp("Record every transition, keyframe and action of the pool into this new file (see docs/recording.md; read it with amnode replay or pooltop --replay).", valueName: "path"))
+    var record: String?
+
     @Argument(parsing: .postTerminator, help: "The worker command (after --).")
     var workerCommand: [String] = []
 
@@ -63,17 +67,24 @@ struct SupervisorCommand: AsyncParsableCommand {
             throw ValidationError("--operator must be host:port")
         }
         let operators = OperatorEndpoint(supervisor: supervisor, host: operatorHost, port: operatorPort, token: token)
+        let recording = try record.map { path in
+            let recorder = try Recorder(path: path, header: .pool(supervisor, tool: "amnode", toolVersion: AMNode.version),
+                                        configuration: .init(logger: logger))
+            return PoolRecording(supervisor: supervisor, recorder: recorder)
+        }
         let stop = Signals.onTermination()
         try await supervisor.start()
         try await operators.start()
         print("supervisor \(supervisor.name) listening on \(supervisor.publicAddress ?? listen), pool target \(Swift.min(max, min + warm))")
         print("operators: \(operators.address ?? operatorAddress) (token in \(tokenFile))")
+        if let record { print("recording to \(record)") }
         fflush(nil)
         let signal = await stop.value
         print("signal \(signal): stopping \(supervisor.workers().count) workers")
         fflush(nil)
         await operators.stop()
         await supervisor.stop()
+        recording?.stop()
     }
 
     /// This binary's path, so the default worker is this build's `amnode worker`.

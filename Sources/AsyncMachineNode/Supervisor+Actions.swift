@@ -1,0 +1,61 @@
+import AsyncMachine
+
+/// An operator's request to a pool: what the dashboard's keys, the operator endpoint's
+/// action states and `amnode` all turn into.
+public enum PoolCommand: Sendable, Equatable {
+    case fork(count: Int)
+    case kill(worker: String, force: Bool)
+    case provide(client: String)
+    case setPool(min: Int?, max: Int?, warm: Int?)
+    case drain(worker: String)
+    case heartbeat
+}
+
+extension Supervisor {
+    /// Runs an operator's command, tells every action observer (a recorder, a dashboard's
+    /// log) what came of it, and returns that.
+    @discardableResult
+    public func perform(_ command: PoolCommand, origin: String) -> OperatorAction {
+        let started = ContinuousClock.now
+        var action: OperatorAction
+        switch command {
+        case .fork(let count):
+            let room = state.withLock { s in configuration.withLock { $0.max } - s.workers.values.filter { !$0.isLeaving }.count }
+            let forked = Swift.max(0, Swift.min(count, room))
+            forkWorkers(count)
+            action = OperatorAction(name: .fork, count: count, ok: forked > 0,
+                                    result: forked == count ? "forking \(count)" : "forking \(forked) of \(count): the pool is at Max \(configuration.withLock { $0.max })",
+                                    origin: origin)
+        case .kill(let worker, let force):
+            let ok = kill(worker, force: force)
+            action = OperatorAction(name: force ? .forceKill : .kill, target: worker, ok: ok,
+                                    result: ok ? (force ? "SIGKILL sent" : "SIGTERM sent") : "no worker \(worker)", origin: origin)
+        case .provide(let client):
+            let result = machine.add1(.provideWorker, NodeArgs(superRpcId: NodeIds.superClient(client), workerRpcId: NodeIds.workerClient(client)).args)
+            let ok = result != .canceled
+            action = OperatorAction(name: .provide, target: client, ok: ok, result: ok ? "providing a worker to \(client)" : "refused (\(result))", origin: origin)
+        case .setPool(let min, let max, let warm):
+            let c = configuration.withLock { $0 }
+            let (newMin, newMax, newWarm) = (min ?? c.min, max ?? c.max, warm ?? c.warm)
+            let ok = newMin >= 0 && newMax >= 1 && newWarm >= 0
+            if ok { setPool(min: newMin, max: newMax, warm: newWarm) }
+            action = OperatorAction(name: .setPool, min: newMin, max: newMax, warm: newWarm, ok: ok,
+                                    result: ok ? "min \(newMin) max \(newMax) warm \(newWarm)" : "sizes must be min >= 0, max >= 1, warm >= 0",
+                                    origin: origin)
+        case .drain(let worker):
+            let ok = drain(worker)
+            action = OperatorAction(name: .drain, target: worker, ok: ok, result: ok ? "draining" : "no worker \(worker)", origin: origin)
+        case .heartbeat:
+            Task { await self.heartbeatNow() }
+            action = OperatorAction(name: .heartbeat, ok: true, result: "healthchecking every worker", origin: origin)
+        }
+        action.latencyMicroseconds = Int((ContinuousClock.now - started).microsecondsCount)
+        for observer in state.withLock({ $0.actionObservers }) { observer(action) }
+        return action
+    }
+
+    /// Calls `body` with every action ``perform(_:origin:)`` runs, and its result.
+    public func observeActions(_ body: @escaping @Sendable (OperatorAction) -> Void) {
+        state.withLock { $0.actionObservers.append(body) }
+    }
+}

@@ -1,0 +1,264 @@
+import AsyncMachine
+import AsyncMachineNode
+import DequeModule
+
+/// A position in a recording, between two transitions, with the pool and the event log
+/// as they were there: the same ``PoolSnapshot`` and ``PoolEvent``s a live feed yields.
+///
+/// Position `n` means the first `n` transitions (and every other record written before
+/// transition `n + 1`) have happened. Moving far uses the file's checkpoints, so any
+/// position is reached by reading at most one checkpoint interval of records.
+public final class ReplayCursor {
+    public let reader: RecordingReader
+    /// Transitions applied.
+    public private(set) var position: UInt64 = 0
+    /// Transitions in the file (as of the last ``refresh()``).
+    public private(set) var transitionCount: UInt64 = 0
+    /// The replay state at ``position``.
+    public private(set) var state = ReplayState()
+    /// Wall time of the last record applied.
+    public private(set) var time: UInt64
+    /// Damage met while reading (a torn last record, skipped bytes).
+    public private(set) var damage: [RecordingDamage] = []
+    /// The pool at ``position`` (nil before the first keyframe).
+    public var snapshot: PoolSnapshot? { state.snapshot }
+
+    /// Offset of the first record not applied yet.
+    private var nextOffset: UInt64
+    /// The checkpoint the current state was built from, and the events since it.
+    private var segmentStart: UInt64
+    private var recent = Deque<PoolEvent>()
+    private let eventLimit = 1_000
+
+    /// Opens a cursor at position 0.
+    public init(reader: RecordingReader) throws(RecordingError) {
+        self.reader = reader
+        nextOffset = reader.dataStart
+        segmentStart = reader.dataStart
+        time = reader.header.startedAt
+        refresh()
+        try advance(to: 0)
+    }
+
+    public convenience init(path: String) throws(RecordingError) {
+        try self.init(reader: RecordingReader(path: path))
+    }
+
+    /// Picks up records appended since (a recording still being written).
+    public func refresh() {
+        reader.refresh()
+        transitionCount = reader.lastFrame()?.transitionCount ?? 0
+    }
+
+    /// Wall time of the first and the last record.
+    public var timeRange: ClosedRange<UInt64> {
+        let last = reader.lastFrame()?.time ?? reader.header.startedAt
+        return reader.header.startedAt...max(reader.header.startedAt, last)
+    }
+
+    // MARK: Moving
+
+    /// Goes to position `target` (clamped to the file).
+    public func seek(toTransition target: UInt64) throws(RecordingError) {
+        let target = min(target, transitionCount)
+        if target >= position, target - position <= 4_000 {
+            try advance(to: target)
+            return
+        }
+        // Start from the checkpoint before the frame of transition `target`.
+        let anchor = target == 0 ? nil : reader.firstFrame(where: \.transitionCount, atLeast: target)
+        let checkpoint = anchor.flatMap { $0.kind == .checkpoint ? $0.offset : $0.checkpointOffset } ?? reader.dataStart
+        try restart(at: checkpoint)
+        try advance(to: target)
+    }
+
+    /// Goes to the last position whose records all happened at or before `wallTime`.
+    public func seek(toTime wallTime: UInt64) throws(RecordingError) {
+        guard let after = reader.firstFrame(where: \.time, atLeast: wallTime &+ 1) else {
+            return try seek(toTransition: transitionCount)
+        }
+        let target = after.kind == .transition ? after.transitionCount - 1 : after.transitionCount
+        try seek(toTransition: target)
+    }
+
+    /// Moves `count` transitions forward (negative: back).
+    public func step(_ count: Int = 1) throws(RecordingError) {
+        let target = count >= 0 ? position &+ UInt64(count) : position - min(position, UInt64(-count))
+        try seek(toTransition: target)
+    }
+
+    public func first() throws(RecordingError) { try seek(toTransition: 0) }
+    public func last() throws(RecordingError) {
+        refresh()
+        try seek(toTransition: transitionCount)
+    }
+
+    /// Goes to the next position where a record matching `predicate` happened; false (and
+    /// no move) when there is none.
+    @discardableResult
+    public func next(where predicate: (RecordEntry, ReplayState) -> Bool) throws(RecordingError) -> Bool {
+        var scanner = FrameScanner(reader: reader, from: nextOffset)
+        var scanState = state
+        while let (info, bytes, payload) = scanner.next() {
+            let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: scanState.machines)
+            try scanState.apply(body)
+            if predicate(RecordEntry(frame: info, body: body), scanState), info.transitionCount > position {
+                try seek(toTransition: info.transitionCount)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Goes to the previous position (before this one) where a record matching
+    /// `predicate` happened; false when there is none.
+    @discardableResult
+    public func previous(where predicate: (RecordEntry, ReplayState) -> Bool) throws(RecordingError) -> Bool {
+        var segment: UInt64? = segmentStart
+        var end = nextOffset
+        while let start = segment {
+            var found: UInt64?
+            try scan(from: start, until: end) { entry, s in
+                if entry.frame.transitionCount < position, predicate(entry, s) { found = entry.frame.transitionCount }
+            }
+            if let found {
+                try seek(toTransition: found)
+                return true
+            }
+            end = start
+            segment = start > reader.dataStart ? reader.frame(at: start).flatMap { $0.0.checkpointOffset } : nil
+            if segment == nil, start > reader.dataStart {
+                segment = reader.dataStart
+            }
+        }
+        return false
+    }
+
+    /// The next position where worker `id` changed (its transitions, errors and actions).
+    @discardableResult
+    public func nextChange(ofWorker id: String) throws(RecordingError) -> Bool { try next { Self.concerns($0, $1, worker: id) } }
+
+    @discardableResult
+    public func previousChange(ofWorker id: String) throws(RecordingError) -> Bool {
+        try previous { Self.concerns($0, $1, worker: id) }
+    }
+
+    /// The next position where `state` went on or off, in any machine (or in `machine`).
+    @discardableResult
+    public func nextChange(of stateName: StateName, machine: String? = nil) throws(RecordingError) -> Bool {
+        try next { entry, _ in Self.changes(entry, stateName, machine) }
+    }
+
+    @discardableResult
+    public func previousChange(of stateName: StateName, machine: String? = nil) throws(RecordingError) -> Bool {
+        try previous { entry, _ in Self.changes(entry, stateName, machine) }
+    }
+
+    @discardableResult
+    public func nextError() throws(RecordingError) -> Bool { try next { entry, _ in Self.isError(entry) } }
+
+    @discardableResult
+    public func previousError() throws(RecordingError) -> Bool { try previous { entry, _ in Self.isError(entry) } }
+
+    // MARK: Event log
+
+    /// The last `limit` events up to this position, oldest first.
+    public func events(limit: Int = 200) throws(RecordingError) -> [PoolEvent] {
+        var events = Array(recent)
+        var segment = segmentStart
+        while events.count < limit, segment > reader.dataStart {
+            let previous = reader.frame(at: segment).flatMap { $0.0.checkpointOffset } ?? reader.dataStart
+            var older: [PoolEvent] = []
+            try scan(from: previous, until: segment) { entry, s in
+                if let e = s.event(for: entry.body, time: entry.frame.time) { older.append(e) }
+            }
+            events = older + events
+            segment = previous
+        }
+        return Array(events.suffix(limit))
+    }
+
+    // MARK: Internals
+
+    private static func isError(_ entry: RecordEntry) -> Bool {
+        if case .error = entry.body { return true }
+        return false
+    }
+
+    private static func concerns(_ entry: RecordEntry, _ state: ReplayState, worker id: String) -> Bool {
+        switch entry.body {
+        case .transition(let record, let handle):
+            return state.machines[handle]?.worker == id && record.accepted && record.timeBefore != record.timeAfter
+        case .error(let e): return e.worker == id
+        case .action(let a): return a.target == id
+        default: return false
+        }
+    }
+
+    private static func changes(_ entry: RecordEntry, _ state: StateName, _ machine: String?) -> Bool {
+        guard case .transition(let record, _) = entry.body, machine == nil || record.machineId == machine else { return false }
+        return record.entered.contains(state) || record.exited.contains(state)
+    }
+
+    /// Loads the checkpoint at `offset` (or the empty state at the start of the data).
+    private func restart(at offset: UInt64) throws(RecordingError) {
+        state = ReplayState()
+        recent.removeAll()
+        segmentStart = offset
+        nextOffset = offset
+        position = 0
+        if offset > reader.dataStart || reader.frame(at: offset)?.0.kind == .checkpoint {
+            guard let (info, bytes, payload) = reader.frame(at: offset), info.kind == .checkpoint else {
+                throw .malformed("no checkpoint at offset \(offset)")
+            }
+            try state.apply(try RecordBody.decode(info, bytes: bytes, payload: payload, machines: [:]))
+            nextOffset = info.end
+            position = state.transitions
+            time = info.time
+        }
+    }
+
+    /// Applies records until the next one belongs to a later position than `target`.
+    private func advance(to target: UInt64) throws(RecordingError) {
+        var scanner = FrameScanner(reader: reader, from: nextOffset)
+        while true {
+            let mark = scanner.offset
+            guard let (info, bytes, payload) = scanner.next() else {
+                nextOffset = scanner.offset
+                break
+            }
+            if info.transitionCount > target {
+                nextOffset = mark
+                break
+            }
+            let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: state.machines)
+            if info.kind == .checkpoint {
+                // A checkpoint restates what was applied: it starts a new segment of the log.
+                segmentStart = info.offset
+                recent.removeAll()
+            } else {
+                try state.apply(body)
+                if let event = state.event(for: body, time: info.time) {
+                    recent.append(event)
+                    if recent.count > eventLimit { recent.removeFirst() }
+                }
+            }
+            time = info.time
+            position = info.transitionCount
+            nextOffset = scanner.offset
+        }
+        for d in scanner.damage where !damage.contains(d) { damage.append(d) }
+    }
+
+    /// Decodes the records in [start, end), calling `body` with each and the state after it.
+    private func scan(from start: UInt64, until end: UInt64, _ body: (RecordEntry, ReplayState) -> Void) throws(RecordingError) {
+        var s = ReplayState()
+        var scanner = FrameScanner(reader: reader, from: start)
+        while scanner.offset < end, let (info, bytes, payload) = scanner.next() {
+            guard info.offset < end else { break }
+            let decoded = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: s.machines)
+            try s.apply(decoded)
+            if info.kind != .checkpoint { body(RecordEntry(frame: info, body: decoded), s) }
+        }
+    }
+}
