@@ -11,8 +11,9 @@ import Synchronization
 public final class OperatorEndpoint: Sendable {
     /// Payload name of pushed snapshots; the data is the snapshot as JSON text.
     public static let snapshotPayload = "PoolSnapshot"
-    /// Payload name of the transition stream: a ``TransitionBatch`` as JSON text, with
-    /// the transitions of the supervisor and of every worker mirror since the last batch.
+    /// Payload name of the event stream: a ``TransitionBatch`` as JSON text, with the
+    /// pool's events (transitions of the supervisor and every worker mirror, errors,
+    /// actions) since the last batch.
     public static let transitionsPayload = "Transitions"
 
     public let machine: Machine
@@ -21,7 +22,7 @@ public final class OperatorEndpoint: Sendable {
     private let interval: Duration
     private let pushState = Mutex<(dirty: Bool, task: Task<Void, Never>?)>((false, nil))
     private let pushLock = Mutex(())
-    private let tap = TransitionTap()
+    private let tap = Mutex<PoolEventTap?>(nil)
 
     /// `token`: what operators must present (see ``OperatorToken``).
     public init(supervisor: Supervisor, host: String = "127.0.0.1", port: Int = 0, token: String,
@@ -40,11 +41,7 @@ public final class OperatorEndpoint: Sendable {
         machine.add1(.start)
         try await server.start()
         supervisor?.observeChanges { [weak self] in self?.changed() }
-        if let supervisor {
-            supervisor.machine.attach(tap)
-            let tap = self.tap
-            supervisor.observeWorkerMirrors { _, mirror in mirror.attach(tap) }
-        }
+        if let supervisor { tap.withLock { $0 = PoolEventTap.attached(to: supervisor) } }
         let interval = self.interval
         let task = Task { [weak self] in
             var sinceForced = Duration.zero
@@ -79,9 +76,8 @@ public final class OperatorEndpoint: Sendable {
     /// Sends what the tap collected since the last batch (nothing when it is empty).
     private func pushTransitions() {
         pushLock.withLock { _ in
-            let batch = tap.take()
-            guard !batch.records.isEmpty || batch.dropped > 0, !server.clients.isEmpty,
-                let json = try? JSONEncoder().encode(TransitionBatch(records: batch.records, dropped: batch.dropped))
+            guard let batch = tap.withLock({ $0 })?.take(), !batch.events.isEmpty || batch.dropped > 0, !server.clients.isEmpty,
+                let json = try? JSONEncoder().encode(TransitionBatch(events: batch.events, dropped: batch.dropped))
             else { return }
             server.broadcastPayload(Self.transitionsPayload, .string(String(decoding: json, as: UTF8.self)))
         }

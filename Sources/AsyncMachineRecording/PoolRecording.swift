@@ -4,16 +4,22 @@ import Foundation
 import Synchronization
 
 /// Records a whole pool: the supervisor's machine, every worker mirror as it links, pool
-/// keyframes (at once, after changes at most every `changeThrottle`, and at least every
-/// `keyframeInterval`), and every operator action with its result.
+/// keyframes, and every operator action with its result.
+///
+/// Keyframes come at the start, at least every `keyframeInterval`, and within
+/// `changeThrottle` of a big change: workers added, linked, being killed or gone, a flag, a
+/// counter, the pool sizes or the clients changed. A worker going busy and idle is no big change: its
+/// mirror's transitions already carry it, and a busy pool would otherwise write a
+/// keyframe ten times a second.
 public final class PoolRecording: Sendable {
     public let recorder: Recorder
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let dirty = Atomic<Bool>(true)
+    private let lastShape = Mutex<Shape?>(nil)
     private weak let supervisor: Supervisor?
 
     /// Starts recording `supervisor` into `recorder`.
-    public init(supervisor: Supervisor, recorder: Recorder, keyframeInterval: Duration = .seconds(1),
+    public init(supervisor: Supervisor, recorder: Recorder, keyframeInterval: Duration = .seconds(10),
                 changeThrottle: Duration = .milliseconds(100)) {
         self.recorder = recorder
         self.supervisor = supervisor
@@ -26,8 +32,10 @@ public final class PoolRecording: Sendable {
             while !Task.isCancelled {
                 guard let self else { return }
                 sinceKeyframe += changeThrottle
-                if self.dirty.exchange(false, ordering: .relaxed) || sinceKeyframe >= keyframeInterval {
+                if sinceKeyframe >= keyframeInterval {
                     self.keyframe()
+                    sinceKeyframe = .zero
+                } else if self.dirty.exchange(false, ordering: .relaxed), self.keyframe(onlyIfShapeChanged: true) {
                     sinceKeyframe = .zero
                 }
                 try? await Task.sleep(for: changeThrottle)
@@ -37,9 +45,41 @@ public final class PoolRecording: Sendable {
     }
 
     /// Writes a keyframe now.
-    public func keyframe() {
-        guard let supervisor else { return }
-        recorder.recordSnapshot(supervisor.snapshot())
+    public func keyframe() { keyframe(onlyIfShapeChanged: false) }
+
+    @discardableResult
+    private func keyframe(onlyIfShapeChanged: Bool) -> Bool {
+        guard let supervisor else { return false }
+        let snapshot = supervisor.snapshot()
+        let shape = Shape(snapshot)
+        let changed = lastShape.withLock { last -> Bool in
+            defer { last = shape }
+            return last != shape
+        }
+        guard changed || !onlyIfShapeChanged else { return false }
+        recorder.recordSnapshot(snapshot)
+        return true
+    }
+
+    /// What makes a change big enough for a keyframe.
+    private struct Shape: Equatable {
+        var workers: [String]
+        var pool: PoolSnapshot.Pool
+        var flags: PoolSnapshot.Flags
+        var counters: PoolSnapshot.Counters
+        var clients: [String]
+
+        init(_ s: PoolSnapshot) {
+            // Busy, idle and ready are one class here: the worker's own transitions tell them apart.
+            workers = s.workers.map { w in
+                let linked: Set<WorkerState> = [.ready, .idle, .busy]
+                return "\(w.id):\(linked.contains(w.state) ? "linked" : w.state.rawValue)"
+            }
+            pool = s.pool
+            flags = s.flags
+            counters = s.counters
+            clients = s.clients
+        }
     }
 
     /// Stops taking keyframes, writes a last one and closes the recorder.

@@ -30,28 +30,6 @@ struct WorkerCommand: AsyncParsableCommand {
     mutating func run() async throws {
         var logger = Logger(label: "amnode.worker")
         logger.logLevel = .warning
-        let worker = try Worker(schema: .worker, configuration: .init(kind: kind, logger: logger))
-        let latency = self.latency
-        let errorRate = self.errorRate
-        worker.machine.onState(.workRequested) { event in
-            let input = (try? event.args.int("input")) ?? 0
-            let machine = event.machine
-            machine.stateContext(.workRequested).task {
-                try? await Task.sleep(for: .milliseconds(latency))
-                if Double.random(in: 0..<1) < errorRate {
-                    machine.addErrState(.errWork, DemoWorkError(input: input))
-                } else {
-                    machine.add1(.clientSendPayload, ["name": "result", "data": .int(input * input)])
-                }
-                machine.add1(.idle)
-            }
-        }
-        try await worker.start(bootstrap: bootstrap)
-        await worker.run()
+        try await DemoWorker.run(bootstrap: bootstrap, kind: kind, latency: .milliseconds(latency), errorRate: errorRate, logger: logger)
     }
-}
-
-struct DemoWorkError: Error, CustomStringConvertible {
-    let input: Int
-    var description: String { "job \(input) failed (demo error rate)" }
 }

@@ -62,7 +62,7 @@ import Testing
         consumer.onState(.serverPayload) { event in
             guard (try? event.args.string("name")) == OperatorEndpoint.transitionsPayload, let text = try? event.args.string("data"),
                 let batch = try? JSONDecoder().decode(TransitionBatch.self, from: Data(text.utf8)) else { return }
-            batches.withLock { $0 += batch.records }
+            batches.withLock { $0 += batch.events.compactMap(\.transition) }
         }
         let supervisor = Supervisor(configuration: .init(
             kind: "demo", workerCommand: [try #require(SupervisorTests.amnode), "worker"], max: 2, min: 2, warm: 0))
