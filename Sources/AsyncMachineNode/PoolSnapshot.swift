@@ -10,6 +10,15 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
         public var target: Int
         public var maxClientWorkers: Int
         public var heartbeatMilliseconds: Int
+
+        public init(min: Int, max: Int, warm: Int, target: Int, maxClientWorkers: Int, heartbeatMilliseconds: Int) {
+            self.min = min
+            self.max = max
+            self.warm = warm
+            self.target = target
+            self.maxClientWorkers = maxClientWorkers
+            self.heartbeatMilliseconds = heartbeatMilliseconds
+        }
     }
 
     public struct Flags: Codable, Sendable, Equatable {
@@ -19,6 +28,15 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
         public var workersAvailable: Bool
         public var ready: Bool
         public var errPool: Bool
+
+        public init(poolReady: Bool, normalizingPool: Bool, poolNormalized: Bool, workersAvailable: Bool, ready: Bool, errPool: Bool) {
+            self.poolReady = poolReady
+            self.normalizingPool = normalizingPool
+            self.poolNormalized = poolNormalized
+            self.workersAvailable = workersAvailable
+            self.ready = ready
+            self.errPool = errPool
+        }
     }
 
     public struct Counters: Codable, Sendable, Equatable {
@@ -27,6 +45,13 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
         public var gone: Int
         public var killed: Int
         public var errors: Int
+
+        public init(forked: Int, gone: Int, killed: Int, errors: Int) {
+            self.forked = forked
+            self.gone = gone
+            self.killed = killed
+            self.errors = errors
+        }
     }
 
     public struct Worker: Codable, Sendable, Equatable {
@@ -44,6 +69,22 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
         public var uptimeMilliseconds: Int
         public var localAddress: String
         public var publicAddress: String
+
+        public init(id: String, workerId: String, pid: Int32?, state: WorkerState, activeStates: [String], errors: Int, lastError: String?, lastHealthcheckAgeMilliseconds: Int?, healthcheckRoundTripMicroseconds: Int?, client: String?, uptimeMilliseconds: Int, localAddress: String, publicAddress: String) {
+            self.id = id
+            self.workerId = workerId
+            self.pid = pid
+            self.state = state
+            self.activeStates = activeStates
+            self.errors = errors
+            self.lastError = lastError
+            self.lastHealthcheckAgeMilliseconds = lastHealthcheckAgeMilliseconds
+            self.healthcheckRoundTripMicroseconds = healthcheckRoundTripMicroseconds
+            self.client = client
+            self.uptimeMilliseconds = uptimeMilliseconds
+            self.localAddress = localAddress
+            self.publicAddress = publicAddress
+        }
     }
 
     /// Increases with every snapshot a supervisor takes.
@@ -58,6 +99,18 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
     public var workers: [Worker]
     /// Clients connected to the public endpoint.
     public var clients: [String]
+
+    public init(seq: UInt64, takenAt: UInt64, supervisor: String, kind: String, pool: Pool, flags: Flags, counters: Counters, workers: [Worker], clients: [String]) {
+        self.seq = seq
+        self.takenAt = takenAt
+        self.supervisor = supervisor
+        self.kind = kind
+        self.pool = pool
+        self.flags = flags
+        self.counters = counters
+        self.workers = workers
+        self.clients = clients
+    }
 }
 
 extension Supervisor {

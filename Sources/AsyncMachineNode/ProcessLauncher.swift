@@ -189,3 +189,14 @@ public final class ProcessLauncher: Sendable {
         throw .notFound(program)
     }
 }
+
+extension ProcessLauncher {
+    /// The running program's path (from /proc/self/exe), so a tool can start itself as a
+    /// worker (`amnode worker`, `pooltop worker`) whatever directory it was run from.
+    public static func ownExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -33,7 +33,7 @@ struct PoolBench: AsyncParsableCommand {
     var idleSeconds = 30
 
     mutating func run() async throws {
-        let worker = [try SupervisorCommand.ownExecutable(), "worker"]
+        let worker = [ProcessLauncher.ownExecutable(), "worker"]
         for n in [10, 50] {
             var times: [Double] = []
             for _ in 0..<runs { times.append(try await coldStart(n, worker)) }
@@ -165,7 +165,7 @@ struct PoolBench: AsyncParsableCommand {
         let marker = "idle\(getpid())"
         let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).token").path
         let supervisor = try ProcessLauncher.shared.launch([
-            try SupervisorCommand.ownExecutable(), "supervisor", "--listen", "127.0.0.1:0", "--operator", "127.0.0.1:0",
+            ProcessLauncher.ownExecutable(), "supervisor", "--listen", "127.0.0.1:0", "--operator", "127.0.0.1:0",
             "--token-file", tokenFile, "--kind", marker, "--min", "50", "--warm", "0", "--max", "50",
         ])
         defer { supervisor.terminate() }
@@ -191,7 +191,7 @@ struct PoolBench: AsyncParsableCommand {
             var env = ProcessInfo.processInfo.environment
             env[OperatorToken.environmentVariable] = "bench"
             let status = try ProcessLauncher.shared.launch(
-                [try SupervisorCommand.ownExecutable(), "status", "--supervisor", endpoint.address ?? "", "--json"], environment: env)
+                [ProcessLauncher.ownExecutable(), "status", "--supervisor", endpoint.address ?? "", "--json"], environment: env)
             let exit = await status.waitForExit()
             guard exit.isSuccess else { throw BenchSetupError("amnode status failed: \(exit)") }
             times.append(ms(ContinuousClock.now - started))

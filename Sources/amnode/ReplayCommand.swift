@@ -11,8 +11,8 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Reads a file written by `amnode supervisor --record` (or pooltop --record). Without \
             --at or --tx it shows the end. TIME is an ISO 8601 wall time \
-            (2026-11-29T03:12:07.250Z), or +DURATION from the start or -DURATION from the end \
-            (+90s, -500ms, +2m). A recording cut by a crash is read up to the last complete \
+            (2026-11-29T03:12:07.250Z), a time of day on the first day (03:12:07), +DURATION \
+            from the start or -DURATION from the end (+90s, -500ms, +2m), or txN. A recording cut by a crash is read up to the last complete \
             record, and the cut is reported on stderr.
             """)
 
@@ -50,7 +50,10 @@ struct ReplayCommand: ParsableCommand {
         if let tx {
             try cursor.seek(toTransition: tx)
         } else if let at {
-            try cursor.seek(toTime: try Self.parseTime(at, in: cursor.timeRange))
+            guard let target = ReplayTarget.parse(at, in: cursor.timeRange) else {
+                throw ValidationError("cannot read --at \(at): give \(ReplayTarget.examples)")
+            }
+            try cursor.seek(to: target)
         } else {
             try cursor.last()
         }
@@ -78,33 +81,6 @@ struct ReplayCommand: ParsableCommand {
             print("last \(recent.count) events:")
             for e in recent { print("  " + RecordingExport.describe(e)) }
         }
-    }
-
-    /// Parses --at against the recording's time range.
-    static func parseTime(_ text: String, in range: ClosedRange<UInt64>) throws -> UInt64 {
-        if let sign = text.first, sign == "+" || sign == "-" {
-            guard let duration = parseDuration(String(text.dropFirst())) else {
-                throw ValidationError("cannot read the duration in --at \(text) (examples: +90s, -500ms, +2m)")
-            }
-            return sign == "+" ? range.lowerBound &+ duration : (range.upperBound > duration ? range.upperBound - duration : 0)
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        guard let date = formatter.date(from: text) ?? plain.date(from: text) else {
-            throw ValidationError("cannot read --at \(text): give an ISO 8601 time (2026-11-29T03:12:07Z) or +/-DURATION")
-        }
-        return UInt64(max(0, date.timeIntervalSince1970 * 1e9))
-    }
-
-    /// "90s", "500ms", "2m", "1.5s", "1h" in nanoseconds.
-    static func parseDuration(_ text: String) -> UInt64? {
-        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
-            return UInt64(value * scale)
-        }
-        return nil
     }
 
     static func format(_ nanoseconds: UInt64) -> String {

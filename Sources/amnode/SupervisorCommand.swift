@@ -55,7 +55,7 @@ struct SupervisorCommand: AsyncParsableCommand {
     mutating func run() async throws {
         Signals.unblockAll()
         guard let (host, port) = NodeAddress.parse(listen) else { throw ValidationError("--listen must be host:port") }
-        let command = workerCommand.isEmpty ? [try Self.ownExecutable(), "worker", "--kind", kind] : workerCommand
+        let command = workerCommand.isEmpty ? [ProcessLauncher.ownExecutable(), "worker", "--kind", kind] : workerCommand
         var logger = Logger(label: "amnode.supervisor")
         logger.logLevel = .info
         let supervisor = Supervisor(configuration: .init(
@@ -87,13 +87,6 @@ struct SupervisorCommand: AsyncParsableCommand {
         recording?.stop()
     }
 
-    /// This binary's path, so the default worker is this build's `amnode worker`.
-    static func ownExecutable() throws -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return CommandLine.arguments[0] }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// Termination signals for command-line processes.
