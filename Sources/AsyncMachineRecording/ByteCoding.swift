@@ -38,6 +38,11 @@ struct ByteWriter {
     }
 
     mutating func raw(_ data: some Sequence<UInt8>) { bytes.append(contentsOf: data) }
+
+    /// Overwrites four bytes at `index` (a length written after what it measures).
+    mutating func patchU32(at index: Int, _ v: UInt32) {
+        for i in 0..<4 { bytes[index + i] = UInt8((v >> UInt32(8 * i)) & 0xFF) }
+    }
 }
 
 /// Reads what ``ByteWriter`` wrote; every read checks the bounds and throws
@@ -117,6 +122,11 @@ struct ByteReader {
         try need(n)
         defer { index += n }
         return String(decoding: bytes[index..<index + n], as: UTF8.self)
+    }
+
+    mutating func skip(_ n: Int) throws(RecordingError) {
+        try need(n)
+        index += n
     }
 
     mutating func raw(_ n: Int) throws(RecordingError) -> ArraySlice<UInt8> {

@@ -55,8 +55,8 @@ struct FrameScanner {
                         let remaining = reader.fileSize - offset
                         damage.append(RecordingDamage(offset: offset, length: remaining, isTornEnd: true,
                                                       reason: "\(remaining) of \(needed) bytes present"))
-                        index = buffer.count
                     }
+                    // `offset` stays at the cut frame: a follower resumes there once it is whole.
                     return nil
                 }
                 // Inside a damaged stretch: keep looking past this false start.

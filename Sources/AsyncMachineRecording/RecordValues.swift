@@ -76,6 +76,9 @@ public struct RecordedMachine: Codable, Sendable, Equatable {
     /// The relations, when the recorder was handed the machine (absent when it only saw
     /// transitions of it).
     public var schema: Schema?
+    /// The machine's clock when the recorder was handed it (absent for machines seen only
+    /// through their transitions, and when a transition was recorded first).
+    public var clock: [UInt64]?
 
     public var machineRole: MachineRole { MachineRole(name: role, worker: worker) }
 }

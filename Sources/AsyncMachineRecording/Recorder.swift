@@ -52,23 +52,49 @@ public final class Recorder: Tracer {
         public var closed = false
     }
 
+    /// Records other than transitions, kept as values until the writer encodes them.
     enum Pending: Sendable {
-        case transition(Transition)
-        case machine(id: String, role: MachineRole, parent: String?, tags: [String], schema: Schema)
+        case machine(RecordedMachine)
         case snapshot(PoolSnapshot)
         case action(OperatorAction, time: UInt64)
         case error(RecordedError, time: UInt64)
     }
 
+    /// What a machine is recorded as (the producer side's table).
+    private struct Registration {
+        var handle: UInt32
+        var stateCount: Int
+        var role: MachineRole
+        var parent: String?
+        var tags: [String]
+    }
+
+    /// Records waiting for the writer, in order. Transitions are encoded into `bytes` on
+    /// the machine's thread (tag 1, time u64, length u32, payload), so no per-transition
+    /// object crosses to the writer thread; the others are values in `pending`, referred
+    /// to from `bytes` (tag 2, index u32). The writer swaps `bytes` with an empty buffer of
+    /// the same capacity, so in a steady state nothing is allocated at all.
     private struct Queue: ~Copyable {
-        var items = Deque<Pending>()
+        var bytes: [UInt8] = []
+        var pending: [Pending] = []
+        var records = 0
         var droppedSinceReport: UInt64 = 0
         var writerSleeping = false
         var closing = false
+        var machines: [String: Registration] = [:]
+        var nextHandle: UInt32 = 0
+        /// The machine of the last transition: most come in runs from one machine, and
+        /// comparing an id with itself is cheaper than hashing it.
+        var last: (id: String, handle: UInt32, stateCount: Int)?
     }
+
+    static let transitionTag: UInt8 = 1
+    static let pendingTag: UInt8 = 2
 
     public let path: String
     public let configuration: Configuration
+    /// How long a busy writer waits between batches (the most a live reader lags).
+    static let batchPause = Duration.milliseconds(2)
     private let queue = Mutex(Queue())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -94,10 +120,18 @@ public final class Recorder: Tracer {
         thread.start()
     }
 
-    /// Starts recording `machine`: writes its schema record, then every transition.
+    /// Starts recording `machine`: writes its schema record with its clock now, then every
+    /// transition.
     public func record(_ machine: Machine, role: MachineRole) {
         let c = machine.configuration
-        enqueue(.machine(id: machine.id, role: role, parent: c.parentId, tags: c.tags, schema: machine.schema))
+        // Read before taking the queue lock: the machine's lock is never taken inside ours.
+        let (schema, clock) = (machine.schema, machine.time())
+        let signal = queue.withLock { q -> Bool in
+            guard !q.closing else { return false }
+            register(&q, id: machine.id, role: role, parent: c.parentId, tags: c.tags, states: schema.names, schema: schema, clock: clock)
+            return wakeIfSleeping(&q)
+        }
+        if signal { wake.signal() }
         machine.attach(self)
     }
 
@@ -130,45 +164,118 @@ public final class Recorder: Tracer {
 
     // MARK: Tracer
 
-    public func transitionEnd(_ transition: Transition) { enqueue(.transition(transition)) }
+    public func transitionEnd(_ transition: Transition) {
+        let signal = queue.withLock { q -> Bool in
+            guard !q.closing else { return false }
+            guard q.records < configuration.bufferCapacity else {
+                q.droppedSinceReport += 1
+                return false
+            }
+            let handle: UInt32
+            if let last = q.last, last.id == transition.machineId, last.stateCount == transition.stateNames.count {
+                handle = last.handle
+            } else {
+                var registration = q.machines[transition.machineId]
+                if registration == nil || registration?.stateCount != transition.stateNames.count {
+                    // A machine seen only through its transitions, or one whose schema grew.
+                    register(&q, id: transition.machineId, role: registration?.role ?? .other, parent: registration?.parent,
+                             tags: registration?.tags ?? [], states: transition.stateNames, schema: nil, clock: nil)
+                    registration = q.machines[transition.machineId]
+                }
+                guard let registered = registration?.handle else { return false }
+                handle = registered
+                q.last = (transition.machineId, handle, transition.stateNames.count)
+            }
+            var w = ByteWriter()
+            swap(&w.bytes, &q.bytes)
+            w.u8(Self.transitionTag)
+            w.u64(transition.endedAt)
+            let lengthAt = w.bytes.count
+            w.u32(0)
+            TransitionCodec.encode(transition, handle: handle, into: &w)
+            w.patchU32(at: lengthAt, UInt32(w.bytes.count - lengthAt - 4))
+            swap(&w.bytes, &q.bytes)
+            q.records += 1
+            return wakeIfSleeping(&q)
+        }
+        if signal { wake.signal() }
+    }
 
     public func schemaChanged(_ machine: Machine, from old: Schema) {
-        // The writer notices the longer clock and writes the machine again; this gives it the relations.
-        enqueue(.machine(id: machine.id, role: writer.role(of: machine.id), parent: machine.configuration.parentId,
-                         tags: machine.configuration.tags, schema: machine.schema))
+        let (schema, c) = (machine.schema, machine.configuration)
+        let signal = queue.withLock { q -> Bool in
+            guard !q.closing else { return false }
+            let role = q.machines[machine.id]?.role ?? .other
+            register(&q, id: machine.id, role: role, parent: c.parentId, tags: c.tags, states: schema.names, schema: schema, clock: nil)
+            return wakeIfSleeping(&q)
+        }
+        if signal { wake.signal() }
     }
 
     // MARK: Buffer
 
+    /// Gives `id` a handle (or keeps its own) and queues its machine record. Never
+    /// dropped: the transitions after it could not be read without it.
+    private func register(_ q: inout Queue, id: String, role: MachineRole, parent: String?, tags: [String],
+                          states: [StateName], schema: Schema?, clock: [UInt64]?) {
+        let handle = q.machines[id]?.handle ?? q.nextHandle
+        if handle == q.nextHandle { q.nextHandle += 1 }
+        if q.last?.id == id { q.last = nil }
+        q.machines[id] = Registration(handle: handle, stateCount: states.count, role: role, parent: parent, tags: tags)
+        appendPending(&q, .machine(RecordedMachine(handle: handle, id: id, role: role.name, worker: role.worker, parent: parent,
+                                                   tags: tags, states: states, schema: schema, clock: clock)))
+    }
+
+    private func appendPending(_ q: inout Queue, _ item: Pending) {
+        var w = ByteWriter()
+        swap(&w.bytes, &q.bytes)
+        w.u8(Self.pendingTag)
+        w.u32(UInt32(q.pending.count))
+        swap(&w.bytes, &q.bytes)
+        q.pending.append(item)
+        q.records += 1
+    }
+
+    private func wakeIfSleeping(_ q: inout Queue) -> Bool {
+        guard q.writerSleeping else { return false }
+        q.writerSleeping = false
+        return true
+    }
+
     private func enqueue(_ item: Pending) {
         let signal = queue.withLock { q -> Bool in
             guard !q.closing else { return false }
-            guard q.items.count < configuration.bufferCapacity else {
+            guard q.records < configuration.bufferCapacity else {
                 q.droppedSinceReport += 1
                 return false
             }
-            q.items.append(item)
-            guard q.writerSleeping else { return false }
-            q.writerSleeping = false
-            return true
+            appendPending(&q, item)
+            return wakeIfSleeping(&q)
         }
         if signal { wake.signal() }
     }
 
     private func runWriter() {
+        var bytes: [UInt8] = []
+        var pending: [Pending] = []
         while true {
-            let (items, dropped, closing) = queue.withLock { q -> (Deque<Pending>, UInt64, Bool) in
-                let taken = (q.items, q.droppedSinceReport, q.closing)
-                q.items = []
+            let (dropped, closing) = queue.withLock { q -> (UInt64, Bool) in
+                swap(&bytes, &q.bytes)
+                swap(&pending, &q.pending)
+                let taken = (q.droppedSinceReport, q.closing)
+                q.records = 0
                 q.droppedSinceReport = 0
-                if taken.0.isEmpty && !q.closing { q.writerSleeping = true }
+                if bytes.isEmpty && !q.closing { q.writerSleeping = true }
                 return taken
             }
+            let idle = bytes.isEmpty
             if dropped > 0 { writer.reportDropped(dropped) }
-            for item in items { writer.write(item) }
+            writer.write(bytes, pending)
+            bytes.removeAll(keepingCapacity: true)
+            pending.removeAll(keepingCapacity: true)
             let failureBefore = statusBox.withLock { $0.failure }
             writer.flush()
-            if closing && items.isEmpty {
+            if closing && idle {
                 writer.finish()
                 publish(failureBefore: failureBefore)
                 statusBox.withLock { $0.closed = true }
@@ -176,7 +283,13 @@ public final class Recorder: Tracer {
                 return
             }
             publish(failureBefore: failureBefore)
-            if items.isEmpty { _ = wake.wait(timeout: .now() + .seconds(1)) }
+            if idle {
+                _ = wake.wait(timeout: .now() + .seconds(1))
+            } else {
+                // While records keep coming, collect them for a moment instead of being
+                // woken for each: a wake-up per transition costs the machine a syscall.
+                usleep(UInt32(Self.batchPause.microsecondsCount))
+            }
         }
     }
 

@@ -9,6 +9,8 @@ public enum RecordingExport {
     public static func writeJSONLines(_ reader: RecordingReader, _ line: (String) -> Void) throws -> [RecordingDamage] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        // Args may hold any Double; JSON has no infinity or NaN, so those become strings.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let (records, damage) = reader.records()
         var machines: [UInt32: RecordedMachine] = [:]
         for entry in records {

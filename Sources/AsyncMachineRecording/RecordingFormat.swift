@@ -66,21 +66,23 @@ enum FrameCodec {
     /// Appends a whole frame to `out`; `payload` writes the kind-specific part.
     static func append(to out: inout [UInt8], kind: RecordKind, time: UInt64, transitionCount: UInt64,
                        checkpointDistance: UInt64, payload: (inout ByteWriter) -> Void) {
-        var body = ByteWriter()
-        body.u8(kind.rawValue)
-        body.u64(time)
-        body.varint(transitionCount)
-        body.varint(checkpointDistance)
-        payload(&body)
-        out.append(RecordingFormat.sync.0)
-        out.append(RecordingFormat.sync.1)
-        var length = ByteWriter()
-        length.u32(UInt32(body.bytes.count))
-        out.append(contentsOf: length.bytes)
-        out.append(contentsOf: body.bytes)
-        var crc = ByteWriter()
-        crc.u32(CRC32.checksum(body.bytes))
-        out.append(contentsOf: crc.bytes)
+        var w = ByteWriter()
+        swap(&w.bytes, &out)
+        let frameStart = w.bytes.count
+        w.u8(RecordingFormat.sync.0)
+        w.u8(RecordingFormat.sync.1)
+        w.u32(0)
+        let bodyStart = w.bytes.count
+        w.u8(kind.rawValue)
+        w.u64(time)
+        w.varint(transitionCount)
+        w.varint(checkpointDistance)
+        payload(&w)
+        let bodyEnd = w.bytes.count
+        w.patchU32(at: frameStart + 2, UInt32(bodyEnd - bodyStart))
+        let crc = w.bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart..<bodyEnd])) }
+        w.u32(crc)
+        swap(&w.bytes, &out)
     }
 
     enum Probe {

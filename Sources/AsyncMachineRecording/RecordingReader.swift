@@ -107,9 +107,11 @@ public final class RecordingReader {
     /// The first valid frame starting at or after `offset` and before `limit`.
     func frame(atOrAfter offset: UInt64, before limit: UInt64) -> FrameInfo? {
         var position = max(offset, dataStart)
-        let window = 1 << 16
+        // Most frames are under 100 bytes: start small, so a bisection reads little.
+        var window = 1 << 12
         while position < min(limit, fileSize) {
             let bytes = read(at: position, count: window)
+            window = min(window * 4, 1 << 18)
             guard !bytes.isEmpty else { return nil }
             var i = 0
             while i < bytes.count, position + UInt64(i) < limit {

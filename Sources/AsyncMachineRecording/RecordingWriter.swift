@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// The recorder's writer: encodes records into frames and appends them to the file.
-/// Used by the recorder's writer thread only, except ``role(of:)``.
+/// Used by the recorder's writer thread only.
 final class RecordingWriter: @unchecked Sendable {
     private let fd: Int32
     private let path: String
@@ -15,12 +15,9 @@ final class RecordingWriter: @unchecked Sendable {
     private var lastTime: UInt64 = 0
     private var lastCheckpoint: UInt64?
     private var sinceCheckpoint = 0
-    private var handles: [String: UInt32] = [:]
     private var state = ReplayState()
     private var pendingDrops: UInt64 = 0
     private(set) var status = Recorder.Status()
-    /// Roles by machine id, readable from any thread (for schema changes).
-    private let roles = Mutex<[String: MachineRole]>([:])
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
@@ -32,8 +29,6 @@ final class RecordingWriter: @unchecked Sendable {
         self.path = path
         self.checkpointInterval = checkpointInterval
     }
-
-    func role(of machineId: String) -> MachineRole { roles.withLock { $0[machineId] ?? .other } }
 
     /// The preamble, the header record and a first checkpoint, so every later record has
     /// a checkpoint before it.
@@ -47,11 +42,37 @@ final class RecordingWriter: @unchecked Sendable {
         writeCheckpoint()
     }
 
-    func write(_ item: Recorder.Pending) {
+    /// Writes a batch the recorder's producers queued: encoded transitions and pending
+    /// values, in order (see ``Recorder``'s queue).
+    func write(_ bytes: [UInt8], _ pending: [Recorder.Pending]) {
+        var r = ByteReader(bytes)
+        do {
+            while !r.isAtEnd {
+                switch try r.u8() {
+                case Recorder.transitionTag:
+                    let time = try r.u64()
+                    let length = Int(try r.u32())
+                    let start = r.index
+                    try r.skip(length)
+                    writeTransition(bytes, start..<start + length, time: time)
+                case Recorder.pendingTag:
+                    let index = Int(try r.u32())
+                    if index < pending.count { write(pending[index]) }
+                case let tag:
+                    throw RecordingError.malformed("queue tag \(tag)")
+                }
+            }
+        } catch {
+            // Only this process writes the queue; a bad entry is a bug, reported in the file.
+            emitJSON(.error, time: lastTime, RecordedError(message: "the recorder skipped a bad queue entry: \(error)", source: "recorder"))
+        }
+    }
+
+    private func write(_ item: Recorder.Pending) {
         switch item {
-        case .transition(let tx): write(tx)
-        case .machine(let id, let role, let parent, let tags, let schema):
-            register(id: id, role: role, parent: parent, tags: tags, states: schema.names, schema: schema)
+        case .machine(let machine):
+            state.apply(machine: machine)
+            emitJSON(.machine, time: lastTime, machine)
         case .snapshot(let snapshot):
             state.apply(snapshot: snapshot)
             emitJSON(.snapshot, time: snapshot.takenAt, snapshot)
@@ -66,37 +87,42 @@ final class RecordingWriter: @unchecked Sendable {
             message: "the recorder dropped \(count) records: its buffer was full", source: "recorder"))
     }
 
-    private func write(_ tx: Transition) {
-        var handle = handles[tx.machineId]
-        if handle == nil || state.machines[handle!]?.states.count != tx.stateNames.count {
-            // A machine seen only through its transitions, or one whose schema grew.
-            register(id: tx.machineId, role: role(of: tx.machineId), parent: state.machines[handle ?? 0]?.parent,
-                     tags: [], states: tx.stateNames, schema: nil)
-            handle = handles[tx.machineId]
+    /// A transition the machine's thread encoded: decoded here (off the machine's thread)
+    /// for the replay state and the error records, and written as it is.
+    private func writeTransition(_ bytes: [UInt8], _ payload: Range<Int>, time: UInt64) {
+        var r = ByteReader(bytes, from: payload.lowerBound, to: payload.upperBound)
+        guard let handle = try? TransitionCodec.handle(&r), let machine = state.machines[handle] else {
+            emitJSON(.error, time: lastTime, RecordedError(message: "the recorder skipped a transition of an unknown machine", source: "recorder"))
+            return
         }
-        guard let handle else { return }
-        status.transitions += 1
-        emit(.transition, time: tx.endedAt) { w in TransitionCodec.encode(tx, handle: handle, into: &w) }
-        state.applyTransition(handle: handle, timeAfter: tx.timeAfter, endedAt: tx.endedAt)
-        if tx.isAccepted, tx.enters.contains(where: { tx.stateNames[$0] == .exception }) {
-            let role = state.machines[handle]?.machineRole
-            for event in PoolEvent.events(for: TransitionRecord(tx), worker: role?.worker) where event.kind == .error {
-                emitJSON(.error, time: tx.endedAt, RecordedError(
-                    message: event.error ?? "", worker: event.worker, machine: tx.machineId, source: "pool"))
+        // Only pool machines' transitions and errors need reading back; the rest are copied.
+        let raisesError = (try? TransitionCodec.accepted(r, entering: machine.states.firstIndex(of: .exception))) ?? false
+        var record: TransitionRecord?
+        if raisesError || machine.machineRole != .other {
+            record = try? TransitionCodec.decode(&r, machineId: machine.id, names: machine.states, endedAt: time)
+            if record == nil {
+                emitJSON(.error, time: lastTime, RecordedError(message: "the recorder skipped a transition it could not read back", source: "recorder"))
+                return
+            }
+        }
+        // Once the disk failed, `emit` drops the record and counts it in `dropped` instead.
+        if status.failure == nil { status.transitions += 1 }
+        emit(.transition, time: time) { $0.raw(bytes[payload]) }
+        // Readers only know the frame's time (raised to the last record's when a record written
+        // earlier is later): the state, and so the checkpoints, must use that time too.
+        if let record {
+            state.applyTransition(handle: handle, timeAfter: record.timeAfter, endedAt: lastTime) { (record.entered, record.args) }
+        } else {
+            state.countTransition()
+        }
+        if raisesError, let record {
+            for event in PoolEvent.events(for: record, worker: machine.worker) where event.kind == .error {
+                emitJSON(.error, time: time, RecordedError(
+                    message: event.error ?? "", worker: event.worker, machine: machine.id, source: "pool"))
             }
         }
         sinceCheckpoint += 1
         if sinceCheckpoint >= checkpointInterval { writeCheckpoint() }
-    }
-
-    private func register(id: String, role: MachineRole, parent: String?, tags: [String], states: [StateName], schema: Schema?) {
-        roles.withLock { $0[id] = role }
-        let handle = handles[id] ?? UInt32(handles.count)
-        handles[id] = handle
-        let machine = RecordedMachine(handle: handle, id: id, role: role.name, worker: role.worker, parent: parent,
-                                      tags: tags, states: states, schema: schema)
-        state.apply(machine: machine)
-        emitJSON(.machine, time: lastTime, machine)
     }
 
     private func writeCheckpoint() {

@@ -47,6 +47,9 @@ public final class ReplayCursor {
     /// Picks up records appended since (a recording still being written).
     public func refresh() {
         reader.refresh()
+        // A torn end was the end of the file as it was: read again, it may be whole now
+        // (a live recording), and if it is still cut it is reported again.
+        damage.removeAll { $0.isTornEnd }
         transitionCount = reader.lastFrame()?.transitionCount ?? 0
     }
 
@@ -61,7 +64,7 @@ public final class ReplayCursor {
     /// Goes to position `target` (clamped to the file).
     public func seek(toTransition target: UInt64) throws(RecordingError) {
         let target = min(target, transitionCount)
-        if target >= position, target - position <= 4_000 {
+        if target >= position, target - position <= 2_000 {
             try advance(to: target)
             return
         }
@@ -77,8 +80,9 @@ public final class ReplayCursor {
         guard let after = reader.firstFrame(where: \.time, atLeast: wallTime &+ 1) else {
             return try seek(toTransition: transitionCount)
         }
-        let target = after.kind == .transition ? after.transitionCount - 1 : after.transitionCount
-        try seek(toTransition: target)
+        // A position holds its transition and the records after it, so the first record later
+        // than `wallTime`, whatever its kind, belongs to `transitionCount`: stop one before.
+        try seek(toTransition: after.transitionCount > 0 ? after.transitionCount - 1 : 0)
     }
 
     /// Moves `count` transitions forward (negative: back).

@@ -22,13 +22,23 @@ public struct ReplayState: Sendable, Equatable {
     mutating func apply(machine: RecordedMachine) {
         var m = machine
         m.schema = nil
+        m.clock = nil
         machines[m.handle] = m
+        if let clock = machine.clock, case .worker(let id) = m.machineRole, clock.count == m.states.count {
+            applyWorkerClock(id, names: m.states, clock: clock, at: nil)
+        }
     }
 
     mutating func apply(snapshot: PoolSnapshot) { self.snapshot = snapshot }
 
-    /// A transition of machine `handle` that left its clock at `timeAfter`.
-    mutating func applyTransition(handle: UInt32, timeAfter: [UInt64], endedAt: UInt64) {
+    /// A transition of a machine that is not part of the pool (role other): only counted.
+    mutating func countTransition() { transitions += 1 }
+
+    /// A transition of machine `handle` that left its clock at `timeAfter`; `details` gives
+    /// the states it entered and its args (asked for only when the transition is the
+    /// supervisor's, whose args name the worker it is about).
+    mutating func applyTransition(handle: UInt32, timeAfter: [UInt64], endedAt: UInt64,
+                                  details: () -> (entered: [StateName], args: Args)) {
         transitions += 1
         guard snapshot != nil, let machine = machines[handle], machine.states.count == timeAfter.count else { return }
         let names = machine.states
@@ -47,27 +57,61 @@ public struct ReplayState: Sendable, Equatable {
             s.counters.gone = activations(.workerGone) ?? s.counters.gone
             s.counters.killed = activations(.workerKilled) ?? s.counters.killed
             s.counters.errors = activations(.errWorker) ?? s.counters.errors
+            let (entered, args) = details()
+            if let id = (try? args.optionalString("worker")) ?? nil {
+                Self.apply(entered, to: id, in: &s)
+            }
             s.takenAt = max(s.takenAt, endedAt)
             snapshot = s
         case .worker(let id):
-            guard var s = snapshot, let index = s.workers.firstIndex(where: { $0.id == id }) else { return }
-            var worker = s.workers[index]
-            worker.activeStates = names.indices.filter { timeAfter[$0] % 2 == 1 }.map { names[$0].rawValue }
-            // The listing state follows the worker's own states once it is linked; whether
-            // it is hidden after an error is only known at the next keyframe.
-            if [.ready, .idle, .busy].contains(worker.state) {
-                let working = [StateName.workRequested, .working, .workReady].contains { isActive($0) == true }
-                if working {
-                    worker.state = .busy
-                } else if worker.state == .busy {
-                    worker.state = isActive(.idle) == true && worker.client == nil ? .idle : .ready
-                }
-            }
-            s.workers[index] = worker
-            s.takenAt = max(s.takenAt, endedAt)
-            snapshot = s
+            applyWorkerClock(id, names: names, clock: timeAfter, at: endedAt)
         case .other:
             break
+        }
+    }
+
+    /// A worker mirror's clock sets the worker's active states, and its listing state once
+    /// it is linked: busy while a job runs, idle when Idle and free, ready otherwise (whether
+    /// it is hidden after an error is only known at the next keyframe).
+    private mutating func applyWorkerClock(_ id: String, names: [StateName], clock: [UInt64], at time: UInt64?) {
+        guard var s = snapshot, let index = s.workers.firstIndex(where: { $0.id == id }) else { return }
+        func isActive(_ state: StateName) -> Bool { names.firstIndex(of: state).map { clock[$0] % 2 == 1 } ?? false }
+        var worker = s.workers[index]
+        worker.activeStates = names.indices.filter { clock[$0] % 2 == 1 }.map { names[$0].rawValue }
+        if [WorkerState.ready, .idle, .busy].contains(worker.state) {
+            let working = [StateName.workRequested, .working, .workReady].contains { isActive($0) }
+            worker.state = working ? .busy : isActive(.idle) && worker.client == nil ? .idle : .ready
+        }
+        s.workers[index] = worker
+        if let time { s.takenAt = max(s.takenAt, time) }
+        snapshot = s
+    }
+
+    /// The supervisor's worker transitions: a fork adds the worker, linking and readiness
+    /// move its listing state, a kill marks it, and WorkerGone removes it.
+    private static func apply(_ entered: [StateName], to id: String, in s: inout PoolSnapshot) {
+        let index = s.workers.firstIndex { $0.id == id }
+        for state in entered {
+            switch state {
+            case .forkWorker where index == nil:
+                s.workers.append(PoolSnapshot.Worker(
+                    id: id, workerId: "", pid: nil, state: .initing, activeStates: [], errors: 0, lastError: nil,
+                    lastHealthcheckAgeMilliseconds: nil, healthcheckRoundTripMicroseconds: nil, client: nil,
+                    uptimeMilliseconds: 0, localAddress: "", publicAddress: ""))
+            case .workerConnected:
+                if let index, s.workers[index].state == .initing { s.workers[index].state = .rpc }
+            case .workerReady:
+                if let index, [.initing, .rpc].contains(s.workers[index].state) {
+                    let idle = s.workers[index].activeStates.contains(StateName.idle.rawValue) && s.workers[index].client == nil
+                    s.workers[index].state = idle ? .idle : .ready
+                }
+            case .killingWorker:
+                if let index { s.workers[index].state = .killing }
+            case .workerGone:
+                s.workers.removeAll { $0.id == id }
+            default:
+                break
+            }
         }
     }
 

@@ -53,6 +53,21 @@ enum TransitionCodec {
         return UInt32(v)
     }
 
+    /// Whether a transition (read after its handle) was accepted and entered the state at
+    /// `index`, without decoding the rest: the writer's fast path for machines whose
+    /// transitions change nothing in the pool.
+    static func accepted(_ r: ByteReader, entering index: Int?) throws(RecordingError) -> Bool {
+        var r = r
+        _ = try r.varint()
+        let flags = try r.u8()
+        guard flags & 4 != 0, let index else { return false }
+        if try r.u8() == 2 { _ = try r.string() }
+        _ = try r.varint()
+        for _ in 0..<(try r.count(limit: 4096)) { _ = try r.varint() }
+        for _ in 0..<(try r.count(limit: 4096)) where try r.count() == index { return true }
+        return false
+    }
+
     static func decode(_ r: inout ByteReader, machineId: String, names: [StateName], endedAt: UInt64) throws(RecordingError) -> TransitionRecord {
         let id = try r.varint()
         let flags = try r.u8()
@@ -101,6 +116,7 @@ enum TransitionCodec {
     // MARK: Args
 
     static func encode(_ args: Args, into w: inout ByteWriter) {
+        guard !args.isEmpty else { return w.varint(0) }
         let pairs = args.values.sorted { $0.key < $1.key }
         w.varint(pairs.count)
         for (key, value) in pairs {
