@@ -92,6 +92,7 @@ let package = Package(
                 "AsyncMachineRPC",
                 "AsyncMachineNode",
                 "AsyncMachineRecording",
+                "PoolTop",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

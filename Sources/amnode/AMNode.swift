@@ -21,6 +21,6 @@ struct Bench: AsyncParsableCommand {
             Each result line is a JSON object. A benchmark that verifies its own results \
             exits non-zero when a check fails.
             """,
-        subcommands: [MachineBench.self, RPCBench.self, PoolBench.self, RecordingBench.self]
+        subcommands: [MachineBench.self, RPCBench.self, PoolBench.self, RecordingBench.self, DashboardBench.self]
     )
 }

@@ -90,3 +90,12 @@ func format(_ value: Double, decimals: Int) -> String {
     if decimals == 0 { return String(Int(rounded)) }
     return String(rounded)
 }
+
+/// Polls `condition` every 0.5 ms until it holds; throws after `timeout`.
+func waitFor(_ timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw BenchSetupError("timed out") }
+        try await Task.sleep(for: .microseconds(500))
+    }
+}

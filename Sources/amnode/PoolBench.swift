@@ -81,14 +81,6 @@ struct PoolBench: AsyncParsableCommand {
 
     private func ready(_ s: Supervisor) -> Int { s.workers().filter { [.ready, .idle, .busy].contains($0.state) }.count }
 
-    private func waitFor(_ timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw BenchSetupError("timed out") }
-            try await Task.sleep(for: .microseconds(500))
-        }
-    }
-
     private func ms(_ d: Duration) -> Double { Double(d.nanosecondsCount) / 1e6 }
 
     /// From start until n workers are ready, linked and healthchecked.

@@ -1,0 +1,200 @@
+import AsyncMachine
+import AsyncMachineNode
+import AsyncMachineRecording
+import Synchronization
+
+/// A recording played back: the pool and event log at the cursor, moved by replay
+/// requests. Playing advances through recorded time at `speed` times real time; quiet
+/// stretches longer than a second of real time are skipped, so a night plays without dead
+/// air. At the end it follows the file if it is still being written.
+public final class ReplayFeed: PoolFeed {
+    /// Speeds `+` and `-` step through, as factors of real time.
+    public static let speeds: [Double] = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+
+    private struct Player {
+        var playing = false
+        var speedIndex = 2
+        var lastTick: ContinuousClock.Instant?
+        /// Recorded time the player has reached (ahead of the cursor between records).
+        var virtualTime: UInt64 = 0
+        var sinceMove: Duration = .zero
+        var lastRefresh = ContinuousClock.now
+        var dirty = true
+        var message: OperatorAction?
+    }
+
+    public let path: String
+    private let cursor: Mutex<ReplayCursorBox>
+    private let player = Mutex(Player())
+    private let eventLimit: Int
+
+    /// Opens `path` at its first transition. Throws a clear error for a file that is not a
+    /// recording, a newer format, or a header cut short.
+    public init(path: String, eventLimit: Int = 500) throws {
+        self.path = path
+        self.eventLimit = eventLimit
+        cursor = Mutex(ReplayCursorBox(cursor: try ReplayCursor(path: path)))
+    }
+
+    /// Damage found in the file (a torn end after a crash), for the status line.
+    public var damage: [RecordingDamage] { cursor.withLock { $0.cursor.damage } }
+
+    public func poll() -> [FeedUpdate] {
+        let now = ContinuousClock.now
+        let (playing, speed, elapsed) = player.withLock { p -> (Bool, Double, Duration) in
+            defer { p.lastTick = now }
+            return (p.playing, Self.speeds[p.speedIndex], p.lastTick.map { now - $0 } ?? .zero)
+        }
+        if playing { advance(by: elapsed, speed: speed) } else { followIfAtEnd(now) }
+        guard player.withLock({ p -> Bool in
+            defer { p.dirty = false }
+            return p.dirty
+        }) else { return [] }
+        return cursor.withLock { box in
+            let c = box.cursor
+            let snapshot = c.snapshot ?? Self.emptySnapshot(c)
+            let events = (try? c.events(limit: eventLimit)) ?? []
+            let (isPlaying, speedNow) = player.withLock { ($0.playing, Self.speeds[$0.speedIndex]) }
+            return [
+                .snapshot(snapshot), .eventLog(events),
+                .replayStatus(ReplayStatus(position: Int(c.position), total: Int(c.transitionCount), time: c.time,
+                                           speed: speedNow, playing: isPlaying)),
+            ]
+        }
+    }
+
+    public func perform(_ request: ControlRequest) async -> [OperatorAction] {
+        [OperatorAction(name: request.poolCommands.first.map(Self.actionName) ?? .heartbeat, ok: false,
+                        result: "REPLAY: actions are disabled while replaying a recording", origin: "dashboard")]
+    }
+
+    public func replay(_ request: ReplayRequest) {
+        switch request {
+        case .playPause:
+            let atEnd = cursor.withLock { $0.cursor.position >= $0.cursor.transitionCount }
+            player.withLock { p in
+                p.playing.toggle()
+                p.sinceMove = .zero
+                p.lastTick = nil
+            }
+            if atEnd { move { try $0.first() } }
+            let time = cursor.withLock { $0.cursor.time }
+            player.withLock {
+                $0.virtualTime = time
+                $0.dirty = true
+            }
+        case .speedUp: player.withLock { $0.speedIndex = min(Self.speeds.count - 1, $0.speedIndex + 1); $0.dirty = true }
+        case .slowDown: player.withLock { $0.speedIndex = max(0, $0.speedIndex - 1); $0.dirty = true }
+        case .step(let n): move { try $0.step(n) }
+        case .jump(let n): move { try $0.step(n) }
+        case .first: move { try $0.first() }
+        case .last: move { try $0.last() }
+        case .nextError: move { try $0.nextError() }
+        case .previousError: move { try $0.previousError() }
+        case .nextChange(let worker): move { try $0.nextChange(ofWorker: worker) }
+        case .previousChange(let worker): move { try $0.previousChange(ofWorker: worker) }
+        case .goto(let text):
+            move { c in
+                guard let target = ReplayTarget.parse(text, in: c.timeRange) else {
+                    throw RecordingError.malformed("cannot read \"\(text)\" as a place in the recording: give \(ReplayTarget.examples)")
+                }
+                try c.seek(to: target)
+            }
+        }
+    }
+
+    public func stop() async {}
+
+    // MARK: Internals
+
+    private func move(_ body: (ReplayCursor) throws -> Void) {
+        cursor.withLock { box in
+            do { try body(box.cursor) } catch {}
+        }
+        let time = cursor.withLock { $0.cursor.time }
+        player.withLock { p in
+            p.virtualTime = time
+            p.sinceMove = .zero
+            p.dirty = true
+        }
+    }
+
+    private func advance(by elapsed: Duration, speed: Double) {
+        let step = UInt64(Double(elapsed.nanosecondsCount) * speed)
+        let target = player.withLock { p -> UInt64 in
+            p.virtualTime &+= step
+            p.sinceMove += elapsed
+            return p.virtualTime
+        }
+        let (before, after, total, time) = cursor.withLock { box -> (UInt64, UInt64, UInt64, UInt64) in
+            let c = box.cursor
+            let before = c.position
+            try? c.seek(toTime: target)
+            // Never move back while playing (records share times), and skip quiet stretches.
+            if c.position < before { try? c.seek(toTransition: before) }
+            return (before, c.position, c.transitionCount, c.time)
+        }
+        player.withLock { p in
+            if after != before {
+                p.sinceMove = .zero
+                p.dirty = true
+            } else if p.sinceMove >= .seconds(1), after < total {
+                p.sinceMove = .zero
+                p.dirty = true
+                cursor.withLock { box in try? box.cursor.step(1) }
+                p.virtualTime = cursor.withLock { $0.cursor.time }
+            }
+            if after >= total {
+                p.playing = false
+                p.dirty = true
+            }
+            if p.virtualTime < time { p.virtualTime = time }
+        }
+    }
+
+    /// At the end of a recording still being written, picks up what was appended.
+    private func followIfAtEnd(_ now: ContinuousClock.Instant) {
+        let due = player.withLock { p -> Bool in
+            guard now - p.lastRefresh >= .milliseconds(500) else { return false }
+            p.lastRefresh = now
+            return true
+        }
+        guard due else { return }
+        let moved = cursor.withLock { box -> Bool in
+            let c = box.cursor
+            let atEnd = c.position >= c.transitionCount
+            let before = c.transitionCount
+            c.refresh()
+            guard c.transitionCount != before else { return false }
+            if atEnd { try? c.last() }
+            return true
+        }
+        if moved { player.withLock { $0.dirty = true } }
+    }
+
+    private static func actionName(_ command: PoolCommand) -> OperatorAction.Name {
+        switch command {
+        case .fork: .fork
+        case .kill(_, let force): force ? .forceKill : .kill
+        case .provide: .provide
+        case .setPool: .setPool
+        case .drain: .drain
+        case .heartbeat: .heartbeat
+        }
+    }
+
+    /// The pool before the recording's first keyframe: its sizes, no workers.
+    private static func emptySnapshot(_ c: ReplayCursor) -> PoolSnapshot {
+        let h = c.reader.header
+        let pool = h.pool ?? PoolSnapshot.Pool(min: 0, max: 0, warm: 0, target: 0, maxClientWorkers: 0, heartbeatMilliseconds: 0)
+        return PoolSnapshot(
+            seq: 0, takenAt: c.time, supervisor: h.supervisor ?? "", kind: h.kind ?? "", pool: pool,
+            flags: .init(poolReady: false, normalizingPool: false, poolNormalized: false, workersAvailable: false, ready: false, errPool: false),
+            counters: .init(forked: 0, gone: 0, killed: 0, errors: 0), workers: [], clients: [])
+    }
+}
+
+/// The cursor is not thread-safe; the feed only touches it under its lock.
+private struct ReplayCursorBox: @unchecked Sendable {
+    let cursor: ReplayCursor
+}
