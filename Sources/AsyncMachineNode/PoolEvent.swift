@@ -77,10 +77,13 @@ extension PoolEvent {
         var events = [PoolEvent.transition(record, worker: worker)]
         if record.accepted, record.entered.contains(.exception) {
             let about = (try? record.args.optionalString("worker")).flatMap { $0 } ?? worker
-            let text = (try? record.args.optionalString("err")).flatMap { $0 } ?? "Exception"
-            let states = record.entered.filter { $0 != .exception }.map(\.rawValue)
-            let message = states.isEmpty ? text : "\(states.joined(separator: " ")): \(text)"
-            events.append(PoolEvent(kind: .error, time: record.endedAt, worker: about, error: message))
+            // The error states it raised (a mirror's clock update also carries unrelated
+            // changes), and the error's text when the transition had it (mirrors do not).
+            let states = record.entered.filter { $0 != .exception && $0.rawValue.hasPrefix("Err") }.map(\.rawValue)
+            let text = (try? record.args.optionalString("err")).flatMap { $0 }
+            let named = states.isEmpty ? nil : states.joined(separator: " ")
+            let message = [named, text].compactMap { $0 }.joined(separator: ": ")
+            events.append(PoolEvent(kind: .error, time: record.endedAt, worker: about, error: message.isEmpty ? "Exception" : message))
         }
         return events
     }

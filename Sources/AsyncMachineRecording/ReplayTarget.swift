@@ -2,7 +2,7 @@ import Foundation
 
 /// A place in a recording as a person writes it: `tx1200` or `1200` (after that many
 /// transitions), an ISO 8601 wall time (`2026-11-29T03:12:07.250Z`), a time of day on the
-/// recording's first day (`03:12:07`), or an offset from the start (`+90s`) or the end
+/// recording's first day (`03:12:07`, `03:12`), or an offset from the start (`+90s`) or the end
 /// (`-500ms`).
 public enum ReplayTarget: Sendable, Equatable {
     case transition(UInt64)
@@ -11,7 +11,7 @@ public enum ReplayTarget: Sendable, Equatable {
     /// Parses `text` against a recording spanning `range` (wall times, ns since the epoch).
     public static func parse(_ text: String, in range: ClosedRange<UInt64>) -> ReplayTarget? {
         let text = text.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("tx"), let n = UInt64(text.dropFirst(2)) { return .transition(n) }
+        if text.lowercased().hasPrefix("tx"), let n = UInt64(text.dropFirst(2)) { return .transition(n) }
         if let n = UInt64(text) { return .transition(n) }
         if let sign = text.first, sign == "+" || sign == "-" {
             guard let duration = parseDuration(String(text.dropFirst())) else { return nil }
@@ -22,8 +22,10 @@ public enum ReplayTarget: Sendable, Equatable {
         if let date = full.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
             return .time(UInt64(max(0, date.timeIntervalSince1970 * 1e9)))
         }
-        let parts = text.split(separator: ":")
-        if parts.count == 3, let h = UInt64(parts[0]), let m = UInt64(parts[1]), let s = Double(parts[2]), h < 24, m < 60, s < 60 {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if (2...3).contains(parts.count), let h = UInt64(parts[0]), let m = UInt64(parts[1]),
+           parts.count == 2 || (parts[2].first?.isNumber == true && parts[2].last?.isNumber == true),
+           let s = parts.count == 3 ? Double(parts[2]) : 0, h < 24, m < 60, s >= 0, s < 60 {
             let day: UInt64 = 86_400_000_000_000
             let midnight = range.lowerBound / day * day
             return .time(midnight + (h * 3600 + m * 60) * 1_000_000_000 + UInt64(s * 1e9))

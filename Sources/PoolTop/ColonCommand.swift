@@ -1,3 +1,4 @@
+import AsyncMachineRecording
 /// A command typed on the `:` line, parsed and checked, before the model runs it.
 ///
 /// ```
@@ -61,9 +62,9 @@ public enum ColonCommand: Sendable, Equatable {
         case "heartbeat":
             return try noArgs(.heartbeat)
         case "goto":
-            guard args.count == 1 else { throw CommandLineError("goto: give one transition (tx120) or time (12:00:05)") }
+            guard args.count == 1 else { throw CommandLineError("goto: give one place, as in \(ReplayTarget.examples)") }
             guard isGotoTarget(args[0]) else {
-                throw CommandLineError("goto: '\(args[0])' is not a transition (tx120, 120) or a time (HH:MM:SS[.mmm])")
+                throw CommandLineError("goto: '\(args[0])' is not a place in the recording: give \(ReplayTarget.examples)")
             }
             return .goto(args[0])
         case "record":
@@ -102,24 +103,8 @@ public enum ColonCommand: Sendable, Equatable {
     }
 
     /// `tx120`, `120`, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.mmm`.
-    static func isGotoTarget(_ word: String) -> Bool {
-        let lower = word.lowercased()
-        let number = lower.hasPrefix("tx") ? lower.dropFirst(2) : Substring(lower)
-        if !number.isEmpty, number.allSatisfy(\.isASCII), UInt64(number) != nil { return true }
-        let parts = lower.split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count) else { return false }
-        let limits = [23, 59, 59]
-        for (i, part) in parts.enumerated() {
-            var whole = part
-            if i == 2, let dot = part.firstIndex(of: ".") {
-                let fraction = part[part.index(after: dot)...]
-                guard (1...9).contains(fraction.count), fraction.allSatisfy(\.isASCIINumber) else { return false }
-                whole = part[..<dot]
-            }
-            guard whole.count == 2, whole.allSatisfy(\.isASCIINumber), let value = Int(whole), value <= limits[i] else { return false }
-        }
-        return true
-    }
+    /// Whether `word` is a place in a recording (the grammar `amnode replay --at` reads).
+    static func isGotoTarget(_ word: String) -> Bool { ReplayTarget.parse(word, in: 0...0) != nil }
 }
 
 /// Why a `:` line was not understood, in words for the status line.

@@ -33,6 +33,16 @@ public struct DashboardModel: Sendable {
     public internal(set) var replayStatus: ReplayStatus?
     /// Wall time of the supervisor's last Heartbeat transition in the log.
     public internal(set) var lastHeartbeatAt: UInt64?
+    /// Error events seen since the dashboard started (or in the replayed log), in all and
+    /// per worker: the log ring forgets old lines, these do not.
+    public internal(set) var errorsSeen = 0
+    public internal(set) var errorsSeenByWorker: [String: Int] = [:]
+
+    /// A worker's errors in all: the supervisor counts those it saw (within its TTL), the
+    /// log also has the worker's own job errors; the larger, and never less than `recent`.
+    public func errorTotal(of worker: PoolSnapshot.Worker, recent: Int) -> Int {
+        max(worker.errors, errorsSeenByWorker[worker.id] ?? 0, recent)
+    }
 
     // MARK: View state
 
@@ -112,6 +122,8 @@ public struct DashboardModel: Sendable {
         case .eventLog(let events):
             log.replace(with: events)
             lastHeartbeatAt = nil
+            errorsSeen = 0
+            errorsSeenByWorker = [:]
             logScroll = 0
             note(events)
         case .connection(let connection):
@@ -126,6 +138,10 @@ public struct DashboardModel: Sendable {
         var changed = false
         for event in events {
             if event.isSupervisorHeartbeat { lastHeartbeatAt = max(lastHeartbeatAt ?? 0, event.time) }
+            if event.isError {
+                errorsSeen += 1
+                if let worker = event.subjectWorker { errorsSeenByWorker[worker, default: 0] += 1 }
+            }
             if let action = event.action { changed = noteKill(action) || changed }
         }
         if changed { rebuildRows() }

@@ -19,11 +19,14 @@ struct EventLine {
                 (gutter, gutterStyle, text) = ("?", Palette.dim, "transition")
                 return
             }
-            var text = "\(t.type.rawValue) \(t.called.map(\.rawValue).joined(separator: " "))"
+            let changes = t.entered.map { "+\($0.rawValue)" } + t.exited.map { "-\($0.rawValue)" }
+            // A mirror's clock update is a `set` of every active state: only what changed
+            // tells a person anything.
+            let isMirrorSync = t.type == .set && event.worker != nil && t.args.isEmpty
+            var text = isMirrorSync ? "sync" : "\(t.type.rawValue) \(t.called.map(\.rawValue).joined(separator: " "))"
             let args = Self.args(t.args)
             if !args.isEmpty { text += " (\(args))" }
             if t.accepted {
-                let changes = t.entered.map { "+\($0.rawValue)" } + t.exited.map { "-\($0.rawValue)" }
                 if !changes.isEmpty { text += "  " + changes.joined(separator: " ") }
                 if event.enteredError {
                     (gutter, gutterStyle) = ("!", Palette.error)

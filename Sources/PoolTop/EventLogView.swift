@@ -33,13 +33,15 @@ struct EventLogView {
     }
 
     /// Which events the pane shows: the followed worker's only, and those passing the filter.
+    /// Without a filter, transitions that changed nothing (a supervisor re-adding an active
+    /// flag) are left out: they are most of the stream and tell a person nothing.
     static func filter(for model: DashboardModel) -> (PoolEvent) -> Bool {
         let followed = model.follow ? model.selectedWorker : nil
         let filter = model.filter
         let lookup: (String) -> (PoolSnapshot.Worker, WorkerGroup)? = { id in model.row(id).map { ($0.worker, $0.group) } }
         return { event in
             if let followed, event.subjectWorker != followed { return false }
-            if filter.isEmpty { return true }
+            if filter.isEmpty { return !event.isUnchangedTransition }
             return filter.matches(event: event, line: EventLine(event).plain, worker: lookup)
         }
     }

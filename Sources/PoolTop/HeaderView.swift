@@ -147,8 +147,9 @@ struct HeaderView {
 
     private func errors() -> SegmentLine {
         var line = SegmentLine()
-        let total = context.model.snapshot?.counters.errors
         let recent = context.errorsLastMinute
+        let seen = max(context.model.errorsSeen, recent)
+        let total = context.model.snapshot.map { max($0.counters.errors, seen) } ?? (seen > 0 ? seen : nil)
         line.add([("errors ", Palette.plain), ("\(total.map(String.init) ?? "-") total", (total ?? 0) > 0 ? Palette.errorText : Palette.plain),
                   (", ", Palette.plain), ("\(recent) last min", recent > 0 ? Palette.error : Palette.plain)])
         return line

@@ -18,6 +18,12 @@ extension PoolEvent {
     /// only `.error` events counts each error once.
     public var isError: Bool { kind == .error }
 
+    /// An accepted transition that activated and deactivated nothing.
+    public var isUnchangedTransition: Bool {
+        guard kind == .transition, let t = transition else { return false }
+        return t.accepted && t.entered.isEmpty && t.exited.isEmpty
+    }
+
     /// True for an accepted transition that activated an `Err*` state (the log marks it).
     var enteredError: Bool {
         guard let transition, transition.accepted else { return false }

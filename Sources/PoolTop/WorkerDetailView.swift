@@ -55,11 +55,11 @@ struct WorkerDetailView {
             text("local \(w.localAddress.isEmpty ? "-" : w.localAddress) · public \(w.publicAddress.isEmpty ? "-" : w.publicAddress)", Palette.dim)
         }
         let recent = context.recentErrors[w.id] ?? 0
-        text("errors \(w.errors) total, \(recent) last min", recent > 0 ? Palette.errorText : Palette.plain)
+        text("errors \(model.errorTotal(of: w, recent: recent)) total, \(recent) last min", recent > 0 ? Palette.errorText : Palette.plain)
         if let last = w.lastError { text("last error: \(last)", Palette.errorText) }
         text("active: " + (w.activeStates.isEmpty ? "-" : w.activeStates.joined(separator: " ")))
 
-        let events = model.log.last(Self.recentTransitions, before: model.visibleLogEnd) { $0.subjectWorker == w.id && $0.kind != .error }
+        let events = model.log.last(Self.recentTransitions, before: model.visibleLogEnd) { $0.subjectWorker == w.id && $0.kind != .error && !$0.isUnchangedTransition }
         lines.append([])
         lines.append([("Last transitions", Palette.bold)])
         if events.isEmpty { lines.append([("none in the log", Palette.dim)]) }

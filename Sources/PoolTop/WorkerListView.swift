@@ -165,7 +165,7 @@ struct WorkerListView {
         case .inState: return TextFormat.elapsed(from: row.stateSince, to: context.time)
         case .health: return w.lastHealthcheckAgeMilliseconds.map { TextFormat.duration(milliseconds: $0) } ?? "-"
         case .roundTrip: return w.healthcheckRoundTripMicroseconds.map { TextFormat.roundTrip(microseconds: $0) } ?? "-"
-        case .errors: return "\(recent)/\(w.errors)"
+        case .errors: return "\(recent)/\(context.model.errorTotal(of: w, recent: recent))"
         case .uptime: return TextFormat.duration(milliseconds: w.uptimeMilliseconds)
         case .client: return w.client ?? "-"
         }

@@ -24,7 +24,8 @@ struct DashboardRendererTests {
         #expect(lines[1] == "pool min 2 max 10 warm 5 target 7 actual 5  clients 1  forked 5 gone 0 killed 0")
         // At 80 columns the flags that are off are left out.
         #expect(lines[2] == "initing 1 rpc 0 ready 0 idle 3 busy 1  PoolReady WorkersAvailable Ready")
-        #expect(lines[3] == "errors 0 total, 1 last min  heartbeat 11s ago, next in 49s")
+        // The snapshot counts no errors; the log's ErrWork of w2 makes the total 1.
+        #expect(lines[3] == "errors 1 total, 1 last min  heartbeat 11s ago, next in 49s")
         #expect(lines[4].hasPrefix("  ID  ") && lines[4].contains("PID STATE   IN STATE"))
         #expect(lines[5].hasPrefix("Initing (1) ─"))
         #expect(lines[6].hasPrefix("  w5 "))
@@ -181,13 +182,15 @@ struct DashboardRendererTests {
         #expect(screen.text.contains("errors 600 total, 300 last min"))
         #expect(screen.text.contains("ErrPool"))
         #expect(screen.style(of: "ErrPool")?.foreground == .red)
-        #expect(screen.text.contains("\(w1Recent)/1"))
+        // Recent and total per worker: the supervisor counted 1 for w1, the log holds 75.
+        let w1Seen = events.filter { $0.isError && $0.worker == "w1" }.count
+        #expect(screen.text.contains("\(w1Recent)/\(w1Seen)"))
         #expect(screen.style(of: "w2 ")?.foreground == .red)
         #expect(screen.text.contains("! super add ErrWorker (worker=w"))
         model.press(.enter)
         let detail = model.screen(now: Fixture.t0)
         #expect(detail.text.contains("Detail: w1"))
-        #expect(detail.text.contains("errors 1 total, \(w1Recent) last min"))
+        #expect(detail.text.contains("errors \(w1Seen) total, \(w1Recent) last min"))
         #expect(detail.text.contains("last error: ErrWork: job 1 failed"))
         let wide = model.screen(140, 60)
         #expect(wide.text.contains("Last errors"))
