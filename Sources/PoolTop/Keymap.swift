@@ -122,3 +122,22 @@ public struct Keymap: Sendable {
         KeyBinding([.end], .last, "Last transition", context: .replay),
     ])
 }
+
+extension Keymap {
+    /// The keymap as a Markdown table per context (what `pooltop --keys` prints and
+    /// docs/pooltop.md holds), from the same table the help overlay is made from.
+    public var markdown: String {
+        var out: [String] = []
+        for context in KeyContext.allCases {
+            let rows = bindings.filter { $0.context == context }
+            guard !rows.isEmpty else { continue }
+            out.append("### \(context.title)")
+            out.append("")
+            out.append("| key | what it does |")
+            out.append("|---|---|")
+            for b in rows { out.append("| `\(b.keyLabel)` | \(b.description) |") }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+}

@@ -58,7 +58,9 @@ struct DashboardBench: AsyncParsableCommand {
         line.add("size", "\(width)x\(height)")
         line.add("median_ms", median(times), decimals: 3)
         line.add("max_ms", times.max() ?? 0, decimals: 3)
-        line.add("verified", screen.text.contains("w1 ") && screen.text.contains("(\(workers))"))
+        // The frame shows the pool and keeps the selected worker (moved down as it went) in view.
+        let selected = model.selectedWorker ?? "-"
+        line.add("verified", screen.text.contains("actual \(workers)") && screen.text.contains("  \(selected) "))
         return line.text
     }
 

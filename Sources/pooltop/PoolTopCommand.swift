@@ -15,9 +15,9 @@ struct PoolTopCommand: ParsableCommand {
         discussion: """
             Three ways to run it, with the same screens:
 
-              pooltop                                   an embedded pool with demo clients
-              pooltop --attach HOST:PORT --token-file F  a running `amnode supervisor`
-              pooltop --replay FILE                     a recording (amnode supervisor --record)
+              pooltop                                 an embedded pool, demo clients
+              pooltop --attach HOST:PORT --token-file F  an `amnode supervisor`
+              pooltop --replay FILE                   a recording (--record)
 
             With no arguments pooltop starts a supervisor inside itself, with pooltop as the \
             demo worker (so nothing else has to be built) and a few demo clients that take \
@@ -64,6 +64,9 @@ struct PoolTopCommand: ParsableCommand {
     @Option(help: "Embedded pool: fraction of demo jobs that fail, 0 to 1.")
     var demoErrorRate = 0.1
 
+    @Flag(help: "Print every key binding (the table the ? overlay shows) as Markdown and exit.")
+    var keys = false
+
     /// Developer check of the ncurses plumbing (TerminalCheck.swift); not in --help.
     @Flag(help: .hidden) var terminalCheck = false
 
@@ -81,6 +84,7 @@ struct PoolTopCommand: ParsableCommand {
 
     func run() throws {
         if terminalCheck { return try TerminalCheck.run() }
+        if keys { return print(Keymap.standard.markdown) }
         NcursesTerminal.resetSignalMask()
         var logger = Logger(label: "pooltop")
         // The terminal is the dashboard's; library logs would draw over it.
