@@ -174,9 +174,14 @@ fileprivate func spin(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
             m.add1(.b)
             evalTask.value = Task { await m.eval { seen.value = m.activeStates() } }
             // Hold the transition until the eval is queued behind it (add B + the eval).
-            _ = spin { m.queueLength >= 2 }
+            _ = spin(seconds: 30) { m.queueLength >= 2 }
         }
-        #expect(machine.add1(.a) == .executed)
+        // The handler spins, so run it on a thread of its own: on a cooperative thread it
+        // could starve the pool the eval's task needs (2 threads here, shared by the suite).
+        let added = await withCheckedContinuation { (c: CheckedContinuation<MutationResult, Never>) in
+            Thread { c.resume(returning: machine.add1(.a)) }.start()
+        }
+        #expect(added == .executed)
         let task = try #require(evalTask.value)
         #expect(await task.value == true)
         #expect(seen.value == [.a])
