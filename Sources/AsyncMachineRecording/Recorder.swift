@@ -126,12 +126,10 @@ public final class Recorder: Tracer {
         let c = machine.configuration
         // Read before taking the queue lock: the machine's lock is never taken inside ours.
         let (schema, clock) = (machine.schema, machine.time())
-        let signal = queue.withLock { q -> Bool in
-            guard !q.closing else { return false }
+        withQueue { q in
+            guard !q.closing else { return }
             register(&q, id: machine.id, role: role, parent: c.parentId, tags: c.tags, states: schema.names, schema: schema, clock: clock)
-            return wakeIfSleeping(&q)
         }
-        if signal { wake.signal() }
         machine.attach(self)
     }
 
@@ -165,12 +163,8 @@ public final class Recorder: Tracer {
     // MARK: Tracer
 
     public func transitionEnd(_ transition: Transition) {
-        let signal = queue.withLock { q -> Bool in
-            guard !q.closing else { return false }
-            guard q.records < configuration.bufferCapacity else {
-                q.droppedSinceReport += 1
-                return false
-            }
+        withQueue { q in
+            guard admits(&q) else { return }
             let handle: UInt32
             if let last = q.last, last.id == transition.machineId, last.stateCount == transition.stateNames.count {
                 handle = last.handle
@@ -182,7 +176,7 @@ public final class Recorder: Tracer {
                              tags: registration?.tags ?? [], states: transition.stateNames, schema: nil, clock: nil)
                     registration = q.machines[transition.machineId]
                 }
-                guard let registered = registration?.handle else { return false }
+                guard let registered = registration?.handle else { return }
                 handle = registered
                 q.last = (transition.machineId, handle, transition.stateNames.count)
             }
@@ -196,20 +190,16 @@ public final class Recorder: Tracer {
             w.patchU32(at: lengthAt, UInt32(w.bytes.count - lengthAt - 4))
             swap(&w.bytes, &q.bytes)
             q.records += 1
-            return wakeIfSleeping(&q)
         }
-        if signal { wake.signal() }
     }
 
     public func schemaChanged(_ machine: Machine, from old: Schema) {
         let (schema, c) = (machine.schema, machine.configuration)
-        let signal = queue.withLock { q -> Bool in
-            guard !q.closing else { return false }
+        withQueue { q in
+            guard !q.closing else { return }
             let role = q.machines[machine.id]?.role ?? .other
             register(&q, id: machine.id, role: role, parent: c.parentId, tags: c.tags, states: schema.names, schema: schema, clock: nil)
-            return wakeIfSleeping(&q)
         }
-        if signal { wake.signal() }
     }
 
     // MARK: Buffer
@@ -236,23 +226,31 @@ public final class Recorder: Tracer {
         q.records += 1
     }
 
-    private func wakeIfSleeping(_ q: inout Queue) -> Bool {
-        guard q.writerSleeping else { return false }
-        q.writerSleeping = false
+    /// Changes the queue under its lock, then wakes the writer if it sleeps.
+    private func withQueue(_ body: (inout Queue) -> Void) {
+        let signal = queue.withLock { q -> Bool in
+            body(&q)
+            guard q.writerSleeping, !q.bytes.isEmpty else { return false }
+            q.writerSleeping = false
+            return true
+        }
+        if signal { wake.signal() }
+    }
+
+    /// Whether the queue takes one more record; a full one counts it as dropped.
+    private func admits(_ q: inout Queue) -> Bool {
+        guard !q.closing else { return false }
+        guard q.records < configuration.bufferCapacity else {
+            q.droppedSinceReport += 1
+            return false
+        }
         return true
     }
 
     private func enqueue(_ item: Pending) {
-        let signal = queue.withLock { q -> Bool in
-            guard !q.closing else { return false }
-            guard q.records < configuration.bufferCapacity else {
-                q.droppedSinceReport += 1
-                return false
-            }
-            appendPending(&q, item)
-            return wakeIfSleeping(&q)
+        withQueue { q in
+            if admits(&q) { appendPending(&q, item) }
         }
-        if signal { wake.signal() }
     }
 
     private func runWriter() {
