@@ -159,6 +159,16 @@ public final class RecordingReader {
         return candidate
     }
 
+    /// The cut last record of a file whose writer stopped mid-record (or that is being
+    /// written right now), found without reading the whole file; nil when the file ends on
+    /// a whole record.
+    public func tornEnd() -> RecordingDamage? {
+        let end = lastFrame()?.end ?? dataStart
+        guard end < fileSize else { return nil }
+        return RecordingDamage(offset: end, length: fileSize - end, isTornEnd: true,
+                               reason: "\(fileSize - end) bytes after the last complete record")
+    }
+
     /// The last complete frame of the file.
     func lastFrame() -> FrameInfo? {
         var back: UInt64 = 1 << 16

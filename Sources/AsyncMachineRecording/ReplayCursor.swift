@@ -51,6 +51,7 @@ public final class ReplayCursor {
         // (a live recording), and if it is still cut it is reported again.
         damage.removeAll { $0.isTornEnd }
         transitionCount = reader.lastFrame()?.transitionCount ?? 0
+        if let torn = reader.tornEnd() { damage.append(torn) }
     }
 
     /// Wall time of the first and the last record.
@@ -251,7 +252,9 @@ public final class ReplayCursor {
             position = info.transitionCount
             nextOffset = scanner.offset
         }
-        for d in scanner.damage where !damage.contains(d) { damage.append(d) }
+        for d in scanner.damage where !damage.contains(where: { $0.offset == d.offset && $0.isTornEnd == d.isTornEnd }) {
+            damage.append(d)
+        }
     }
 
     /// Decodes the records in [start, end), calling `body` with each and the state after it.

@@ -33,8 +33,16 @@ public final class ReplayFeed: PoolFeed {
     public init(path: String, eventLimit: Int = 500) throws {
         self.path = path
         self.eventLimit = eventLimit
-        cursor = Mutex(ReplayCursorBox(cursor: try ReplayCursor(path: path)))
+        let opened = try ReplayCursor(path: path)
+        cursor = Mutex(ReplayCursorBox(cursor: opened))
+        notes = opened.damage.map { d in
+            PoolEvent(kind: .error, time: opened.timeRange.upperBound,
+                      error: d.isTornEnd ? "recording: \(d) (the writer was stopped mid-record, or is still writing)" : "recording: \(d)")
+        }
     }
+
+    /// What the file itself says is wrong with it (a cut last record), shown in the log.
+    private let notes: [PoolEvent]
 
     /// Damage found in the file (a torn end after a crash), for the status line.
     public var damage: [RecordingDamage] { cursor.withLock { $0.cursor.damage } }
@@ -53,7 +61,7 @@ public final class ReplayFeed: PoolFeed {
         return cursor.withLock { box in
             let c = box.cursor
             let snapshot = c.snapshot ?? Self.emptySnapshot(c)
-            let events = (try? c.events(limit: eventLimit)) ?? []
+            let events = notes + ((try? c.events(limit: eventLimit)) ?? [])
             let (isPlaying, speedNow) = player.withLock { ($0.playing, Self.speeds[$0.speedIndex]) }
             return [
                 .snapshot(snapshot), .eventLog(events),

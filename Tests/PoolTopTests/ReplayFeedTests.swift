@@ -1,0 +1,116 @@
+import AsyncMachine
+import AsyncMachineNode
+import AsyncMachineRecording
+import Foundation
+@testable import PoolTop
+import Testing
+
+@Suite("ReplayFeed")
+struct ReplayFeedTests {
+    /// A recording of `count` transitions of a small machine, one of them an error.
+    private func recording(_ count: Int) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replayfeed-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).amrec").path
+        let recorder = try Recorder(path: path, header: RecordingHeader(tool: "test", toolVersion: "0"), configuration: .init(checkpointInterval: 10))
+        let machine = Machine(try Schema([.start: StateSpec(), "Work": StateSpec(require: [.start])]), id: "m")
+        recorder.record(machine, role: .other)
+        machine.add1(.start)
+        for i in 1..<count {
+            if i == count / 2 { machine.addErr(TestFailure(text: "job \(i) failed")) } else { machine.toggle(["Work"]) }
+        }
+        recorder.close()
+        return path
+    }
+
+    private func status(_ updates: [FeedUpdate]) -> ReplayStatus? {
+        updates.compactMap { if case .replayStatus(let s) = $0 { s } else { nil } }.last
+    }
+
+    @Test("moves by replay requests and reports where it is, with the event log at that point")
+    func moves() throws {
+        let path = try recording(40)
+        defer { unlink(path) }
+        let feed = try ReplayFeed(path: path)
+        let first = feed.poll()
+        #expect(status(first)?.position == 0)
+        #expect(status(first)?.total == 40)
+        feed.replay(.step(5))
+        #expect(status(feed.poll())?.position == 5)
+        feed.replay(.goto("tx30"))
+        let at30 = feed.poll()
+        #expect(status(at30)?.position == 30)
+        let log = eventLog(at30)
+        #expect(log.filter { $0.kind == .transition }.count == 30)
+        // Start is transition 1, so the error (the 20th of the loop) is transition 21.
+        feed.replay(.previousError)
+        #expect(status(feed.poll())?.position == 21)
+        feed.replay(.last)
+        #expect(status(feed.poll())?.position == 40)
+        feed.replay(.first)
+        #expect(status(feed.poll())?.position == 0)
+        // Nothing moved: nothing to redraw.
+        #expect(feed.poll().isEmpty)
+        // Actions are refused, saying why.
+        let refused = try #require(awaitResult { await feed.perform(.fork(count: 1)) }.first)
+        #expect(!refused.ok && refused.result.contains("REPLAY"))
+    }
+
+    @Test("play runs through the recording and stops at its end")
+    func play() throws {
+        let path = try recording(25)
+        defer { unlink(path) }
+        let feed = try ReplayFeed(path: path)
+        _ = feed.poll()
+        feed.replay(.playPause)
+        #expect(status(feed.poll())?.playing == true)
+        var last: ReplayStatus?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let s = status(feed.poll()) { last = s }
+            if last?.playing == false { break }
+            usleep(20_000)
+        }
+        #expect(last?.playing == false)
+        #expect(last?.position == 25)
+    }
+
+    @Test("a recording cut mid-record opens, and its log says where the cut is")
+    func tornRecording() throws {
+        let path = try recording(30)
+        defer { unlink(path) }
+        let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(truncate(path, off_t(size - 7)) == 0)
+        let feed = try ReplayFeed(path: path)
+        let log = eventLog(feed.poll())
+        let note = try #require(log.first { $0.kind == .error })
+        #expect(note.error?.contains("the last record is cut") == true)
+        feed.replay(.last)
+        // Everything before the cut is there: the end record was cut, no transition was.
+        #expect(status(feed.poll())?.position == 30)
+    }
+
+    private func eventLog(_ updates: [FeedUpdate]) -> [PoolEvent] {
+        var log: [PoolEvent] = []
+        for case .eventLog(let events) in updates { log = events }
+        return log
+    }
+
+    private func awaitResult<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.value = await body()
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+}
+
+private struct TestFailure: Error, CustomStringConvertible {
+    let text: String
+    var description: String { text }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
