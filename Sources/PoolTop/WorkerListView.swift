@@ -134,6 +134,9 @@ struct WorkerListView {
         let gone = row.group == .gone
         // One colour for the whole row says the most important thing about the worker.
         let base: CellStyle = gone ? Palette.dim : recent > 0 ? Palette.errorText : context.heartbeatIsStale(w) ? Palette.warning : Palette.plain
+        // The gaps between columns take the row's colour too, so a selected (reversed) row
+        // is one solid bar.
+        screen.fill(row: y, column: rect.column, count: rect.width, style: base)
         if model.tagged.contains(w.id) {
             screen.put("*", row: y, column: rect.column, style: CellStyle(foreground: .yellow, bold: true))
         }
