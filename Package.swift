@@ -49,6 +49,7 @@ let package = Package(
                 "AsyncMachineRPC",
                 "CProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(

@@ -193,6 +193,10 @@ extension Machine {
 
     private func end(_ tx: Transition, _ result: MutationResult, _ steps: [Step]?, _ env: DrainEnv) {
         tx.result = result
+        // The clock after a transition that changed nothing (rejected, vetoed, a dry run) is
+        // the real, unchanged one, not the prediction negotiation ran with
+        // (machine-semantics.md §8.2): tracers and recordings read it as what happened.
+        if !tx.isAccepted || tx.isCheck { tx.timeAfter = tx.timeBefore }
         if let steps { tx.steps = steps }
         if env.tracers.isEmpty { return }
         tx.endedAt = wallClockNanoseconds()

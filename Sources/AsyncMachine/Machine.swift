@@ -228,9 +228,15 @@ public final class Machine: Sendable, CustomStringConvertible {
 
     // MARK: Tracers
 
-    /// Attaches a tracer; it sees every transition from now on.
+    /// Attaches a tracer; it sees every transition from now on. Attaching one that is
+    /// already attached changes nothing.
     public func attach(_ tracer: any Tracer) {
-        shared.withLock { s in s.registry = s.registry.with(tracers: s.registry.tracers + [tracer]) }
+        shared.withLock { s in
+            // Attaching twice would report every transition twice (observers that race to
+            // attach the same tracer to a machine are easy to write).
+            guard !s.registry.tracers.contains(where: { $0 === tracer }) else { return }
+            s.registry = s.registry.with(tracers: s.registry.tracers + [tracer])
+        }
     }
 
     /// Detaches a tracer; false when it was not attached.

@@ -18,7 +18,12 @@ public enum DemoWorker {
                 if Double.random(in: 0..<1) < errorRate {
                     machine.addErrState(.errWork, DemoWorkError(input: input))
                 } else {
-                    machine.add1(.clientSendPayload, ["name": "result", "data": .int(input * input)])
+                    let (square, overflow) = input.multipliedReportingOverflow(by: input)
+                    if overflow {
+                        machine.addErrState(.errWork, DemoWorkError(input: input))
+                    } else {
+                        machine.add1(.clientSendPayload, ["name": "result", "data": .int(square)])
+                    }
                 }
                 machine.add1(.idle)
             }

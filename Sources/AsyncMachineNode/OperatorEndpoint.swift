@@ -67,6 +67,7 @@ public final class OperatorEndpoint: Sendable {
 
     public func stop() async {
         pushState.withLock { $0.task?.cancel() }
+        tap.withLock { $0 }?.detach()
         await server.stop()
         machine.remove1(.start)
     }

@@ -37,6 +37,8 @@ public struct PoolEvent: Codable, Sendable, Equatable {
 public struct OperatorAction: Codable, Sendable, Equatable {
     public enum Name: String, Codable, Sendable, CaseIterable {
         case fork, kill, forceKill, provide, setPool, drain, heartbeat
+        /// Recording started (a dashboard's `:record`).
+        case record
     }
 
     public var name: Name

@@ -1,4 +1,5 @@
 import AsyncMachine
+import DequeModule
 import Synchronization
 
 /// Collects a pool's event log (``PoolEvent``s) as it happens: the transitions of the
@@ -10,31 +11,42 @@ import Synchronization
 /// what it had to drop.
 public final class PoolEventTap: Tracer {
     private struct Buffer {
-        var events: [PoolEvent] = []
+        var events = Deque<PoolEvent>()
         var dropped = 0
         var workers: [String: String] = [:]
+        var detached = false
     }
 
     private let buffer = Mutex(Buffer())
     private let limit: Int
+    private let attachments = TracerAttachments()
 
     public init(limit: Int = 10_000) { self.limit = limit }
 
     /// A tap on `supervisor`'s machine, its worker mirrors (now and later) and its actions.
     public static func attached(to supervisor: Supervisor, limit: Int = 10_000) -> PoolEventTap {
         let tap = PoolEventTap(limit: limit)
-        supervisor.machine.attach(tap)
+        tap.attachments.attach(tap, to: supervisor.machine)
         supervisor.observeWorkerMirrors { [weak tap] worker, mirror in
             guard let tap else { return }
             tap.buffer.withLock { $0.workers[mirror.id] = worker }
-            mirror.attach(tap)
+            tap.attachments.attach(tap, to: mirror)
         }
         supervisor.observeActions { [weak tap] action in
-            tap?.append([PoolEvent(kind: .action, time: wallClockNanoseconds(), worker: action.name == .provide ? nil : action.target,
+            guard let tap, !tap.isDetached else { return }
+            tap.append([PoolEvent(kind: .action, time: wallClockNanoseconds(), worker: action.name == .provide ? nil : action.target,
                                    action: action)])
         }
         return tap
     }
+
+    /// Stops collecting: detaches from every machine and ignores what comes later.
+    public func detach() {
+        buffer.withLock { $0.detached = true }
+        attachments.detachAll(self)
+    }
+
+    private var isDetached: Bool { buffer.withLock { $0.detached } }
 
     public func transitionEnd(_ transition: Transition) {
         let record = TransitionRecord(transition)
@@ -61,7 +73,7 @@ public final class PoolEventTap: Tracer {
                 b.events = []
                 b.dropped = 0
             }
-            return (b.events, b.dropped)
+            return (Array(b.events), b.dropped)
         }
     }
 }

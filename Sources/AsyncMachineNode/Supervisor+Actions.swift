@@ -19,6 +19,8 @@ extension Supervisor {
         let started = ContinuousClock.now
         var action: OperatorAction
         switch command {
+        case .fork(let count) where count < 1:
+            action = OperatorAction(name: .fork, count: count, ok: false, result: "fork needs a count of 1 or more", origin: origin)
         case .fork(let count):
             let room = state.withLock { s in configuration.withLock { $0.max } - s.workers.values.filter { !$0.isLeaving }.count }
             let forked = Swift.max(0, Swift.min(count, room))
@@ -37,10 +39,12 @@ extension Supervisor {
         case .setPool(let min, let max, let warm):
             let c = configuration.withLock { $0 }
             let (newMin, newMax, newWarm) = (min ?? c.min, max ?? c.max, warm ?? c.warm)
-            let ok = newMin >= 0 && newMax >= 1 && newWarm >= 0
+            // Refused rather than clamped, so what the operator reads is what the pool does.
+            let ok = newMin >= 0 && newMax >= 1 && newWarm >= 0 && newMin <= newMax
             if ok { setPool(min: newMin, max: newMax, warm: newWarm) }
             action = OperatorAction(name: .setPool, min: newMin, max: newMax, warm: newWarm, ok: ok,
-                                    result: ok ? "min \(newMin) max \(newMax) warm \(newWarm)" : "sizes must be min >= 0, max >= 1, warm >= 0",
+                                    result: ok ? "min \(newMin) max \(newMax) warm \(newWarm)"
+                                        : "refused min \(newMin) max \(newMax) warm \(newWarm): sizes must be 0 <= min <= max, max >= 1, warm >= 0",
                                     origin: origin)
         case .drain(let worker):
             let ok = drain(worker)

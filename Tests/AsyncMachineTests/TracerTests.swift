@@ -24,6 +24,31 @@ import Testing
         #expect(txs[0].startedAt > 0 && txs[0].endedAt >= txs[0].startedAt)
     }
 
+    @Test func vetoedAndDryRunTransitionsEndWithTheUnchangedClock() throws {
+        let machine = Fixture.machine(try Fixture.noRels())
+        machine.onEnter(.b) { _ in false }
+        let tracer = StepsTracer()
+        machine.attach(tracer)
+        #expect(machine.add1(.b) == .canceled)  // vetoed in negotiation, after the prediction
+        #expect(machine.canAdd1(.a) == .executed)  // a dry run: nothing changes
+        let txs = tracer.transitions
+        #expect(txs.count == 2)
+        #expect(txs.allSatisfy { $0.timeAfter == $0.timeBefore }, "\(txs.map(\.timeAfter))")
+        #expect(machine.time() == [0, 0, 0, 0, 0])
+    }
+
+    @Test func aTracerAttachedTwiceSeesEachTransitionOnce() throws {
+        let machine = Fixture.machine(try Fixture.noRels())
+        let tracer = StepsTracer()
+        machine.attach(tracer)
+        machine.attach(tracer)
+        machine.add1(.a)
+        #expect(tracer.transitions.count == 1)
+        #expect(machine.detach(tracer))
+        machine.add1(.b)
+        #expect(tracer.transitions.count == 1)
+    }
+
     @Test func detachedTracerSeesNothingMore() throws {
         let machine = Fixture.machine(try Fixture.noRels())
         let tracer = StepsTracer()

@@ -1,0 +1,28 @@
+import AsyncMachine
+import AsyncMachineNode
+import Synchronization
+import Testing
+
+@Suite("Supervisor.perform")
+struct OperatorActionTests {
+    @Test("refuses what it would not do as asked, says why, and tells every observer")
+    func refusals() {
+        let supervisor = Supervisor(configuration: .init(kind: "actions", workerCommand: ["/nonexistent"], max: 4, min: 1, warm: 0))
+        let seen = Mutex<[OperatorAction]>([])
+        supervisor.observeActions { action in seen.withLock { $0.append(action) } }
+
+        let fork = supervisor.perform(.fork(count: 0), origin: "test")
+        #expect(!fork.ok && fork.result.contains("1 or more"))
+
+        // min above max would be clamped by the pool; the operator is told instead.
+        let sizes = supervisor.perform(.setPool(min: 9, max: nil, warm: nil), origin: "test")
+        #expect(!sizes.ok && sizes.result.contains("min <= max"))
+        #expect(supervisor.snapshot().pool.min == 1)
+
+        let kill = supervisor.perform(.kill(worker: "w42", force: true), origin: "test")
+        #expect(!kill.ok && kill.name == .forceKill && kill.result == "no worker w42")
+
+        #expect(seen.withLock { $0 }.map(\.name) == [.fork, .setPool, .forceKill])
+        #expect(seen.withLock { $0 }.allSatisfy { $0.origin == "test" && $0.latencyMicroseconds != nil })
+    }
+}
