@@ -51,8 +51,16 @@ struct FrameScanner {
             case .incomplete(let needed):
                 if fill(atLeast: needed) { continue }
                 if skippedFrom == nil {
+                    // A frame that runs past the end is the torn end only when no valid frame
+                    // follows it: a damaged length in the middle claims bytes it does not have.
+                    if final, let next = nextFrame(after: index) {
+                        skippedFrom = offset
+                        skipReason = "its length claims \(needed) bytes, past the end of the file"
+                        index = next
+                        continue
+                    }
                     if final {
-                        let remaining = reader.fileSize - offset
+                        let remaining = reader.fileSize.subtractingSaturated(offset)
                         damage.append(RecordingDamage(offset: offset, length: remaining, isTornEnd: true,
                                                       reason: "\(remaining) of \(needed) bytes present"))
                     }
@@ -70,24 +78,41 @@ struct FrameScanner {
             }
         }
         if let from = skippedFrom {
-            let length = reader.fileSize - from
+            let length = reader.fileSize.subtractingSaturated(from)
             damage.append(RecordingDamage(offset: from, length: length, isTornEnd: true, reason: skipReason))
             index = buffer.count
         }
         return nil
     }
 
-    /// Makes at least `count` bytes from the current offset available; false at the end.
+    /// Index in `buffer` of the first valid frame after `position`, among the bytes read.
+    private func nextFrame(after position: Int) -> Int? {
+        var i = position + 1
+        while i < buffer.count {
+            if buffer[i] == RecordingFormat.sync.0, case .frame = FrameCodec.probe(buffer, at: i, base: base) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Makes at least `count` bytes from the current offset available; false at the end
+    /// (the file's size as of the reader's last look: bytes appended since are not read).
     private mutating func fill(atLeast count: Int = 1) -> Bool {
         let available = buffer.count - index
         guard available < count else { return true }
         let start = offset
-        guard start < reader.fileSize else { return false }
-        let more = reader.read(at: start + UInt64(available), count: max(chunk, count - available))
+        let from = start + UInt64(available)
+        guard from < reader.fileSize else { return false }
+        let more = reader.read(at: from, count: Int(min(UInt64(max(chunk, count - available)), reader.fileSize - from)))
         guard !more.isEmpty else { return false }
         buffer = Array(buffer[index...]) + more
         base = start
         index = 0
         return buffer.count >= count
     }
+}
+
+extension UInt64 {
+    /// `self - other`, or 0 when `other` is larger.
+    func subtractingSaturated(_ other: UInt64) -> UInt64 { self > other ? self - other : 0 }
 }

@@ -42,7 +42,8 @@ extension ReplayState {
         case .machine(let m): apply(machine: m)
         case .snapshot(let s): apply(snapshot: s)
         case .transition(let record, let handle):
-            applyTransition(handle: handle, timeAfter: record.timeAfter, endedAt: record.endedAt) { (record.entered, record.args) }
+            applyTransition(handle: handle, accepted: record.accepted && !record.isCheck, timeAfter: record.timeAfter,
+                            endedAt: record.endedAt) { (record.entered, record.args) }
         case .checkpoint(let c): self = try ReplayState(c)
         case .header, .action, .error, .end, .unknown: break
         }

@@ -100,6 +100,7 @@ public final class Recorder: Tracer {
     private let finished = DispatchSemaphore(value: 0)
     private let statusBox = Mutex(Status())
     private let writer: RecordingWriter
+    private let attachments = TracerAttachments()
 
     /// Creates `path` (refusing an existing file unless `configuration.overwrite`) and
     /// starts the writer, which puts `header` first.
@@ -126,11 +127,13 @@ public final class Recorder: Tracer {
         let c = machine.configuration
         // Read before taking the queue lock: the machine's lock is never taken inside ours.
         let (schema, clock) = (machine.schema, machine.time())
+        var open = false
         withQueue { q in
             guard !q.closing else { return }
             register(&q, id: machine.id, role: role, parent: c.parentId, tags: c.tags, states: schema.names, schema: schema, clock: clock)
+            open = true
         }
-        machine.attach(self)
+        if open { attachments.attach(self, to: machine) }
     }
 
     /// Adds a pool keyframe.
@@ -148,14 +151,17 @@ public final class Recorder: Tracer {
 
     public var status: Status { statusBox.withLock { $0 } }
 
-    /// Writes what is buffered and the end record, and closes the file. Blocks until done;
-    /// later calls return at once. Tracer calls after it are ignored.
+    /// Writes what is buffered and the end record, closes the file and detaches from the
+    /// machines it was given. Blocks until done (a few milliseconds; do not call it from
+    /// ``Configuration/onFailure``, which runs on the writer thread); later calls return at
+    /// once. Tracer calls after it are ignored.
     public func close() {
         let first = queue.withLock { q -> Bool in
             defer { q.closing = true }
             return !q.closing
         }
         guard first else { return }
+        attachments.detachAll(self)
         wake.signal()
         finished.wait()
     }

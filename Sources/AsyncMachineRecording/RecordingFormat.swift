@@ -59,7 +59,13 @@ public struct FrameInfo: Sendable, Equatable {
     public var checkpointDistance: UInt64
 
     var end: UInt64 { offset + UInt64(size) }
-    var checkpointOffset: UInt64? { checkpointDistance == 0 ? nil : offset - checkpointDistance }
+    /// Where the checkpoint before this frame starts; nil for none, and for a distance that
+    /// reaches back past the preamble (a damaged or crafted frame).
+    var checkpointOffset: UInt64? {
+        guard checkpointDistance != 0, offset >= UInt64(RecordingFormat.preambleSize),
+              checkpointDistance <= offset - UInt64(RecordingFormat.preambleSize) else { return nil }
+        return offset - checkpointDistance
+    }
 }
 
 enum FrameCodec {

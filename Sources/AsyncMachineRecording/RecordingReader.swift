@@ -22,12 +22,22 @@ public final class RecordingReader {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot open the recording \(path): \(String(cString: strerror(errno)))") }
         var st = stat()
-        fstat(fd, &st)
+        let statResult = fstat(fd, &st)
+        let statError = errno
         fileSize = UInt64(max(0, st.st_size))
         let fd = self.fd
         func fail(_ error: RecordingError) -> RecordingError {
             close(fd)
             return error
+        }
+        guard statResult == 0 else { throw fail(.io("cannot read the recording \(path): \(String(cString: strerror(statError)))")) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw fail(.io("\(path) is a directory, not a recording"))
+        default: throw fail(.io("\(path) is not a regular file, so not a recording"))
+        }
+        guard fileSize > 0 else {
+            throw fail(.truncatedHeader("\(path) is empty (0 bytes): nothing was written to it yet"))
         }
         let preamble = Self.read(fd, at: 0, count: RecordingFormat.preambleSize)
         guard preamble.count >= RecordingFormat.magic.count, Array(preamble.prefix(RecordingFormat.magic.count)) == RecordingFormat.magic else {
@@ -54,8 +64,11 @@ public final class RecordingReader {
             throw fail(.malformed("the first record is not a valid header"))
         }
         let bytes = window.count >= Int(info.size) ? window : Self.read(fd, at: start, count: info.size)
-        guard let header = try? JSONDecoder().decode(RecordingHeader.self, from: Data(bytes[payload])) else {
-            throw fail(.malformed("the header record does not decode"))
+        let header: RecordingHeader
+        do {
+            header = try JSONDecoder().decode(RecordingHeader.self, from: Data(bytes[payload]))
+        } catch {
+            throw fail(.malformed("the header record does not decode: \(error)"))
         }
         guard header.formatVersion <= RecordingFormat.version else {
             throw fail(.newerVersion(found: header.formatVersion, supported: RecordingFormat.version))

@@ -18,10 +18,11 @@ final class RecordingWriter: @unchecked Sendable {
     private var state = ReplayState()
     private var pendingDrops: UInt64 = 0
     private(set) var status = Recorder.Status()
-    private let encoder: JSONEncoder = {
+    /// Encodes a JSON record's payload (replaceable by tests, to make it fail).
+    var encode: (any Encodable) throws -> Data = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
-        return e
+        return { value in try e.encode(value) }
     }()
 
     init(fd: Int32, path: String, checkpointInterval: Int) {
@@ -111,7 +112,8 @@ final class RecordingWriter: @unchecked Sendable {
         // Readers only know the frame's time (raised to the last record's when a record written
         // earlier is later): the state, and so the checkpoints, must use that time too.
         if let record {
-            state.applyTransition(handle: handle, timeAfter: record.timeAfter, endedAt: lastTime) { (record.entered, record.args) }
+            state.applyTransition(handle: handle, accepted: record.accepted && !record.isCheck, timeAfter: record.timeAfter,
+                                  endedAt: lastTime) { (record.entered, record.args) }
         } else {
             state.countTransition()
         }
@@ -128,8 +130,8 @@ final class RecordingWriter: @unchecked Sendable {
     private func writeCheckpoint() {
         let checkpoint = state.checkpoint
         let frameOffset = offset + UInt64(out.count)
-        emitJSON(.checkpoint, time: lastTime, checkpoint)
-        lastCheckpoint = frameOffset
+        // Later frames point back to it only if it is in the file.
+        if emitJSON(.checkpoint, time: lastTime, checkpoint) { lastCheckpoint = frameOffset }
         sinceCheckpoint = 0
     }
 
@@ -146,15 +148,22 @@ final class RecordingWriter: @unchecked Sendable {
 
     // MARK: Frames
 
-    private func emitJSON<T: Encodable>(_ kind: RecordKind, time: UInt64, _ value: T) {
-        guard let json = try? encoder.encode(value) else { return }
-        emit(kind, time: time) { $0.raw(json) }
+    /// Appends a JSON record; false when it was dropped (it does not encode, or the disk failed).
+    @discardableResult
+    private func emitJSON<T: Encodable>(_ kind: RecordKind, time: UInt64, _ value: T) -> Bool {
+        guard let json = try? encode(value) else {
+            status.dropped += 1
+            return false
+        }
+        return emit(kind, time: time) { $0.raw(json) }
     }
 
-    private func emit(_ kind: RecordKind, time: UInt64, payload: (inout ByteWriter) -> Void) {
+    /// Appends a frame; false when it was dropped because the disk failed.
+    @discardableResult
+    private func emit(_ kind: RecordKind, time: UInt64, payload: (inout ByteWriter) -> Void) -> Bool {
         guard status.failure == nil else {
             status.dropped += 1
-            return
+            return false
         }
         // Times never decrease along the file: readers binary-search on them.
         lastTime = max(lastTime, time)
@@ -164,6 +173,7 @@ final class RecordingWriter: @unchecked Sendable {
                           checkpointDistance: distance, payload: payload)
         status.records += 1
         if out.count >= 1 << 20 { flush() }
+        return true
     }
 
     /// Appends the buffered frames to the file.

@@ -29,6 +29,12 @@ public final class ReplayCursor {
     private var segmentStart: UInt64
     private var recent = Deque<PoolEvent>()
     private let eventLimit = 1_000
+    /// Whether records were lost to damage since the last checkpoint: the next one then
+    /// replaces the state (it holds what the lost records did).
+    private var damagedSegment = false
+    /// Offsets of the skipped stretches and records in ``damage`` (not the torn end, which
+    /// ``refresh()`` takes out again).
+    private var damagedOffsets = Set<UInt64>()
 
     /// Opens a cursor at position 0.
     public init(reader: RecordingReader) throws(RecordingError) {
@@ -67,12 +73,15 @@ public final class ReplayCursor {
         let target = min(target, transitionCount)
         if target >= position, target - position <= 2_000 {
             try advance(to: target)
-            return
+            if position == target { return }
+            // It stopped short (damage, a file that changed): start again from a checkpoint.
         }
         // Start from the checkpoint before the frame of transition `target`.
         let anchor = target == 0 ? nil : reader.firstFrame(where: \.transitionCount, atLeast: target)
-        let checkpoint = anchor.flatMap { $0.kind == .checkpoint ? $0.offset : $0.checkpointOffset } ?? reader.dataStart
-        try restart(at: checkpoint)
+        let checkpoint = anchor.flatMap {
+            $0.kind == .checkpoint && $0.transitionCount <= target ? $0.offset : $0.checkpointOffset
+        } ?? reader.dataStart
+        restart(at: checkpoint)
         try advance(to: target)
     }
 
@@ -88,7 +97,7 @@ public final class ReplayCursor {
 
     /// Moves `count` transitions forward (negative: back).
     public func step(_ count: Int = 1) throws(RecordingError) {
-        let target = count >= 0 ? position &+ UInt64(count) : position - min(position, UInt64(-count))
+        let target = count >= 0 ? position &+ UInt64(count) : position - min(position, UInt64(count.magnitude))
         try seek(toTransition: target)
     }
 
@@ -105,8 +114,14 @@ public final class ReplayCursor {
         var scanner = FrameScanner(reader: reader, from: nextOffset)
         var scanState = state
         while let (info, bytes, payload) = scanner.next() {
-            let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: scanState.machines)
-            try scanState.apply(body)
+            let body: RecordBody
+            do {
+                body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: scanState.machines)
+                try scanState.apply(body)
+            } catch {
+                report(Self.undecodable(info, error))
+                continue
+            }
             if predicate(RecordEntry(frame: info, body: body), scanState), info.transitionCount > position {
                 try seek(toTransition: info.transitionCount)
                 return true
@@ -201,59 +216,106 @@ public final class ReplayCursor {
     }
 
     private static func changes(_ entry: RecordEntry, _ state: StateName, _ machine: String?) -> Bool {
-        guard case .transition(let record, _) = entry.body, machine == nil || record.machineId == machine else { return false }
+        guard case .transition(let record, _) = entry.body, record.accepted, !record.isCheck,
+              machine == nil || record.machineId == machine else { return false }
         return record.entered.contains(state) || record.exited.contains(state)
     }
 
-    /// Loads the checkpoint at `offset` (or the empty state at the start of the data).
-    private func restart(at offset: UInt64) throws(RecordingError) {
+    /// Loads the checkpoint at `offset`. When there is none there (a damaged or crafted
+    /// distance) it starts from the empty state at the start of the data, and when that
+    /// checkpoint does not decode, from the one before it.
+    private func restart(at offset: UInt64) {
         state = ReplayState()
         recent.removeAll()
-        segmentStart = offset
-        nextOffset = offset
+        segmentStart = reader.dataStart
+        nextOffset = reader.dataStart
         position = 0
-        if offset > reader.dataStart || reader.frame(at: offset)?.0.kind == .checkpoint {
-            guard let (info, bytes, payload) = reader.frame(at: offset), info.kind == .checkpoint else {
-                throw .malformed("no checkpoint at offset \(offset)")
+        damagedSegment = false
+        var candidate: UInt64? = offset
+        while let at = candidate, at >= reader.dataStart,
+              let (info, bytes, payload) = reader.frame(at: at), info.kind == .checkpoint {
+            do {
+                var loaded = ReplayState()
+                try loaded.apply(try RecordBody.decode(info, bytes: bytes, payload: payload, machines: [:]))
+                state = loaded
+                segmentStart = at
+                nextOffset = info.end
+                position = state.transitions
+                time = info.time
+                return
+            } catch {
+                report(Self.undecodable(info, error))
+                candidate = info.checkpointOffset
             }
-            try state.apply(try RecordBody.decode(info, bytes: bytes, payload: payload, machines: [:]))
-            nextOffset = info.end
-            position = state.transitions
-            time = info.time
         }
     }
 
+    /// Adds `d` to ``damage`` unless it is there already.
+    private func report(_ d: RecordingDamage) {
+        if d.isTornEnd {
+            guard !damage.contains(where: { $0.isTornEnd && $0.offset == d.offset }) else { return }
+        } else {
+            guard damagedOffsets.insert(d.offset).inserted else { return }
+        }
+        damage.append(d)
+    }
+
+    /// A whole frame (its checksum holds) whose record cannot be read: a transition of a
+    /// machine whose record was lost to damage, or a payload this build does not understand.
+    private static func undecodable(_ info: FrameInfo, _ error: RecordingError) -> RecordingDamage {
+        RecordingDamage(offset: info.offset, length: UInt64(info.size), isTornEnd: false,
+                        reason: "a \(info.kind?.description ?? "record") that does not decode, skipped: \(error)")
+    }
+
     /// Applies records until the next one belongs to a later position than `target`.
+    /// A record that does not decode is reported in ``damage`` and passed over.
     private func advance(to target: UInt64) throws(RecordingError) {
         var scanner = FrameScanner(reader: reader, from: nextOffset)
+        defer { for d in scanner.damage { report(d) } }
+        var skipped = 0
         while true {
             let mark = scanner.offset
             guard let (info, bytes, payload) = scanner.next() else {
                 nextOffset = scanner.offset
                 break
             }
+            // Bytes skipped before this frame: what they held is missing from the state.
+            if scanner.damage.count > skipped {
+                skipped = scanner.damage.count
+                damagedSegment = true
+            }
             if info.transitionCount > target {
                 nextOffset = mark
+                // Every record up to `target` is applied, even when the frame of transition
+                // `target` itself was lost to damage.
+                position = max(position, target)
                 break
             }
-            let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: state.machines)
-            if info.kind == .checkpoint {
-                // A checkpoint restates what was applied: it starts a new segment of the log.
-                segmentStart = info.offset
-                recent.removeAll()
-            } else {
-                try state.apply(body)
-                if let event = state.event(for: body, time: info.time) {
-                    recent.append(event)
-                    if recent.count > eventLimit { recent.removeFirst() }
+            do {
+                let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: state.machines)
+                if info.kind == .checkpoint {
+                    // A checkpoint restates what was applied (or, after damage, what should
+                    // have been): it starts a new segment of the log.
+                    if damagedSegment {
+                        try state.apply(body)
+                        damagedSegment = false
+                    }
+                    segmentStart = info.offset
+                    recent.removeAll()
+                } else {
+                    try state.apply(body)
+                    if let event = state.event(for: body, time: info.time) {
+                        recent.append(event)
+                        if recent.count > eventLimit { recent.removeFirst() }
+                    }
                 }
+            } catch {
+                report(Self.undecodable(info, error))
+                damagedSegment = true
             }
             time = info.time
             position = info.transitionCount
             nextOffset = scanner.offset
-        }
-        for d in scanner.damage where !damage.contains(where: { $0.offset == d.offset && $0.isTornEnd == d.isTornEnd }) {
-            damage.append(d)
         }
     }
 
@@ -263,8 +325,14 @@ public final class ReplayCursor {
         var scanner = FrameScanner(reader: reader, from: start)
         while scanner.offset < end, let (info, bytes, payload) = scanner.next() {
             guard info.offset < end else { break }
-            let decoded = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: s.machines)
-            try s.apply(decoded)
+            let decoded: RecordBody
+            do {
+                decoded = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: s.machines)
+                try s.apply(decoded)
+            } catch {
+                report(Self.undecodable(info, error))
+                continue
+            }
             if info.kind != .checkpoint { body(RecordEntry(frame: info, body: decoded), s) }
         }
     }

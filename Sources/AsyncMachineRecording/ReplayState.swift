@@ -37,10 +37,11 @@ public struct ReplayState: Sendable, Equatable {
     /// A transition of machine `handle` that left its clock at `timeAfter`; `details` gives
     /// the states it entered and its args (asked for only when the transition is the
     /// supervisor's, whose args name the worker it is about).
-    mutating func applyTransition(handle: UInt32, timeAfter: [UInt64], endedAt: UInt64,
+    mutating func applyTransition(handle: UInt32, accepted: Bool, timeAfter: [UInt64], endedAt: UInt64,
                                   details: () -> (entered: [StateName], args: Args)) {
         transitions += 1
-        guard snapshot != nil, let machine = machines[handle], machine.states.count == timeAfter.count else { return }
+        // A rejected or vetoed transition changed nothing, whatever it meant to enter.
+        guard accepted, snapshot != nil, let machine = machines[handle], machine.states.count == timeAfter.count else { return }
         let names = machine.states
         func isActive(_ state: StateName) -> Bool? { names.firstIndex(of: state).map { timeAfter[$0] % 2 == 1 } }
         func activations(_ state: StateName) -> Int? { names.firstIndex(of: state).map { Int((timeAfter[$0] + 1) / 2) } }

@@ -11,7 +11,7 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Reads a file written by `amnode supervisor --record` (or pooltop --record). Without \
             --at or --tx it shows the end. TIME is an ISO 8601 wall time \
-            (2026-11-29T03:12:07.250Z), a time of day on the first day (03:12:07), +DURATION \
+            (2026-11-29T03:12:07.250Z), a local time of day on the first day (03:12:07), +DURATION \
             from the start or -DURATION from the end (+90s, -500ms, +2m), or txN. A recording cut by a crash is read up to the last complete \
             record, and the cut is reported on stderr.
             """)
@@ -50,7 +50,7 @@ struct ReplayCommand: ParsableCommand {
         if let tx {
             try cursor.seek(toTransition: tx)
         } else if let at {
-            guard let target = ReplayTarget.parse(at, in: cursor.timeRange) else {
+            guard let target = ReplayTarget.parse(at, in: cursor.timeRange, utcOffsetSeconds: TimeZone.current.secondsFromGMT()) else {
                 throw ValidationError("cannot read --at \(at): give \(ReplayTarget.examples)")
             }
             try cursor.seek(to: target)

@@ -87,16 +87,40 @@ import Testing
         #expect(throws: RecordingError.notARecording(mangledPath)) { _ = try RecordingReader(path: mangledPath) }
     }
 
+    /// A header record whose checksum holds but whose JSON is not a header says what is wrong with it.
+    @Test func headerThatDoesNotDecodeSaysWhy() throws {
+        let dir = TempDir()
+        let bytes = try readBytes(try recording(in: dir))
+        let header = DamageRecoveryTests.frame(kind: 1, time: nowNanoseconds(), transitions: 0, distance: 0,
+                                               payload: Array(#"{"formatVersion":1}"#.utf8))
+        let patched = dir.file("bad-header.amrec")
+        try writeBytes(Array(bytes[0..<12]) + header, to: patched)
+        let error = #expect(throws: RecordingError.self) { _ = try RecordingReader(path: patched) }
+        guard case .malformed(let message) = try #require(error) else {
+            Issue.record("expected a malformed header, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("the header record does not decode: ") && message.contains("tool"), "\(message)")
+    }
+
     @Test func emptyOrMissingFileGivesAClearError() throws {
         let dir = TempDir()
         let empty = dir.file("empty.amrec")
         try writeBytes([UInt8](), to: empty)
         let error = #expect(throws: RecordingError.self) { _ = try RecordingReader(path: empty) }
-        guard case .truncatedHeader = try #require(error) else {
+        guard case .truncatedHeader(let emptyMessage) = try #require(error) else {
             Issue.record("an empty file should be reported as cut inside its header, got \(String(describing: error))")
             return
         }
-        #expect("\(try #require(error))".contains("0 bytes"))
+        #expect(emptyMessage.contains("\(empty) is empty"), "\(emptyMessage)")
+
+        // A directory is not an empty recording.
+        let directory = #expect(throws: RecordingError.self) { _ = try RecordingReader(path: dir.path) }
+        guard case .io(let dirMessage) = try #require(directory) else {
+            Issue.record("a directory should be an I/O error, got \(String(describing: directory))")
+            return
+        }
+        #expect(dirMessage.contains("\(dir.path) is a directory, not a recording"), "\(dirMessage)")
 
         let missing = dir.file("missing.amrec")
         let io = #expect(throws: RecordingError.self) { _ = try RecordingReader(path: missing) }
