@@ -51,8 +51,14 @@ public final class DashboardApp {
     /// signal that ended it, or 0.
     @discardableResult
     public func run() -> Int32 {
-        catchSignals()
-        defer { signalSources.forEach { $0.cancel() } }
+        let previous = catchSignals()
+        defer {
+            signalSources.forEach { $0.cancel() }
+            signalSources = []
+            // Back to what they were, so a stop that follows (an embedded pool's) can
+            // still be interrupted.
+            for (sig, handler) in previous { signal(sig, handler) }
+        }
         let frame = Duration.milliseconds(1_000 / max(1, configuration.framesPerSecond))
         var dirty = true
         var lastDraw = ContinuousClock.now - .seconds(1)
@@ -115,14 +121,18 @@ public final class DashboardApp {
         }
     }
 
-    private func catchSignals() {
+    /// Turns SIGINT, SIGTERM and SIGHUP into a stop of the loop; returns their previous
+    /// dispositions.
+    private func catchSignals() -> [(Int32, sighandler_t?)] {
+        var previous: [(Int32, sighandler_t?)] = []
         for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
+            previous.append((sig, signal(sig, SIG_IGN)))
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [shared] in shared.stopSignal.store(sig, ordering: .relaxed) }
             source.resume()
             signalSources.append(source)
         }
+        return previous
     }
 }
 

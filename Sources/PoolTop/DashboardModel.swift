@@ -130,6 +130,8 @@ public struct DashboardModel: Sendable {
             self.connection = connection
         case .replayStatus(let status):
             replayStatus = status
+        case .status(let message):
+            status = message
         }
     }
 

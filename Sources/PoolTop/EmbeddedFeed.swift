@@ -76,15 +76,15 @@ public final class EmbeddedFeed: PoolFeed {
 
     public func startRecording(to path: String) -> OperatorAction {
         if let current = recording.withLock({ $0 }) {
-            return OperatorAction(name: .heartbeat, ok: false, result: "already recording to \(current.recorder.path)", origin: "dashboard")
+            return OperatorAction(name: .record, ok: false, result: "already recording to \(current.recorder.path)", origin: "dashboard")
         }
         do {
             let recorder = try Recorder(path: path, header: .pool(supervisor, tool: "pooltop", toolVersion: PoolTopVersion.current),
                                         configuration: .init(logger: configuration.supervisor.logger))
             recording.withLock { $0 = PoolRecording(supervisor: supervisor, recorder: recorder) }
-            return OperatorAction(name: .heartbeat, ok: true, result: "recording to \(path)", origin: "dashboard")
+            return OperatorAction(name: .record, ok: true, result: "recording to \(path)", origin: "dashboard")
         } catch {
-            return OperatorAction(name: .heartbeat, ok: false, result: "\(error)", origin: "dashboard")
+            return OperatorAction(name: .record, ok: false, result: "\(error)", origin: "dashboard")
         }
     }
 

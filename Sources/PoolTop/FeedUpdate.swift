@@ -14,4 +14,7 @@ public enum FeedUpdate: Sendable, Equatable {
     case connection(ConnectionStatus)
     /// Where a replay is, supplied by the replay feed after every move.
     case replayStatus(ReplayStatus)
+    /// Something the feed wants the operator to read in the status line (a replay jump
+    /// that found nothing, a place it could not read).
+    case status(StatusMessage)
 }

@@ -22,7 +22,7 @@ extension PoolFeed {
     public func replay(_ request: ReplayRequest) {}
 
     public func startRecording(to path: String) -> OperatorAction {
-        OperatorAction(name: .heartbeat, ok: false, result: "recording is only possible with an embedded pool (use amnode supervisor --record for an attached one)",
+        OperatorAction(name: .record, ok: false, result: "recording is only possible with an embedded pool (use amnode supervisor --record for an attached one)",
                        origin: "dashboard")
     }
 }

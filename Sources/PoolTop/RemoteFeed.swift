@@ -48,7 +48,7 @@ public final class RemoteFeed: PoolFeed {
             inbox.state.withLock { box in
                 if box.stale || box.lastMessage == nil { box.updates.append(.connection(.live)) }
                 box.stale = false
-                box.lastMessage = wallClockNanoseconds()
+                box.lastMessage = (ContinuousClock.now, wallClockNanoseconds())
                 box.updates.append(update)
             }
         }
@@ -62,12 +62,13 @@ public final class RemoteFeed: PoolFeed {
     }
 
     public func poll() -> [FeedUpdate] {
-        let now = wallClockNanoseconds()
-        let staleNanos = UInt64(staleAfter.nanosecondsCount)
+        // Silence is measured on the monotonic clock (a wall clock step must not make or
+        // hide STALE); the header shows the wall time of the last message.
+        let now = ContinuousClock.now
         return inbox.state.withLock { box in
-            if let last = box.lastMessage, !box.stale, now > last + staleNanos {
+            if let last = box.lastMessage, !box.stale, now - last.at > staleAfter {
                 box.stale = true
-                box.updates.append(.connection(.stale(since: last)))
+                box.updates.append(.connection(.stale(since: last.wall)))
             }
             defer { box.updates = [] }
             return box.updates
@@ -112,5 +113,5 @@ public final class RemoteFeed: PoolFeed {
 
 /// What arrived and has not been polled yet, and when the last message came.
 private final class Inbox: Sendable {
-    let state = Mutex<(updates: [FeedUpdate], lastMessage: UInt64?, stale: Bool)>(([], nil, false))
+    let state = Mutex<(updates: [FeedUpdate], lastMessage: (at: ContinuousClock.Instant, wall: UInt64)?, stale: Bool)>(([], nil, false))
 }

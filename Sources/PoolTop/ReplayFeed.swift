@@ -20,19 +20,24 @@ public final class ReplayFeed: PoolFeed {
         var sinceMove: Duration = .zero
         var lastRefresh = ContinuousClock.now
         var dirty = true
-        var message: OperatorAction?
+        /// A message for the status line, sent with the next poll.
+        var notice: StatusMessage?
     }
 
     public let path: String
+    private let utcOffsetSeconds: Int
     private let cursor: Mutex<ReplayCursorBox>
     private let player = Mutex(Player())
     private let eventLimit: Int
 
     /// Opens `path` at its first transition. Throws a clear error for a file that is not a
     /// recording, a newer format, or a header cut short.
-    public init(path: String, eventLimit: Int = 500) throws {
+    /// `utcOffsetSeconds`: the zone times of day in `:goto` are read in (the one the
+    /// dashboard shows times in).
+    public init(path: String, eventLimit: Int = 500, utcOffsetSeconds: Int = 0) throws {
         self.path = path
         self.eventLimit = eventLimit
+        self.utcOffsetSeconds = utcOffsetSeconds
         let opened = try ReplayCursor(path: path)
         cursor = Mutex(ReplayCursorBox(cursor: opened))
         notes = opened.damage.map { d in
@@ -54,20 +59,25 @@ public final class ReplayFeed: PoolFeed {
             return (p.playing, Self.speeds[p.speedIndex], p.lastTick.map { now - $0 } ?? .zero)
         }
         if playing { advance(by: elapsed, speed: speed) } else { followIfAtEnd(now) }
-        guard player.withLock({ p -> Bool in
-            defer { p.dirty = false }
-            return p.dirty
-        }) else { return [] }
+        let (dirty, notice) = player.withLock { p -> (Bool, StatusMessage?) in
+            defer {
+                p.dirty = false
+                p.notice = nil
+            }
+            return (p.dirty, p.notice)
+        }
+        guard dirty else { return notice.map { [.status($0)] } ?? [] }
+        // The two locks are never held together.
+        let (isPlaying, speedNow) = player.withLock { ($0.playing, Self.speeds[$0.speedIndex]) }
         return cursor.withLock { box in
             let c = box.cursor
             let snapshot = c.snapshot ?? Self.emptySnapshot(c)
             let events = notes + ((try? c.events(limit: eventLimit)) ?? [])
-            let (isPlaying, speedNow) = player.withLock { ($0.playing, Self.speeds[$0.speedIndex]) }
             return [
                 .snapshot(snapshot), .eventLog(events),
-                .replayStatus(ReplayStatus(position: Int(c.position), total: Int(c.transitionCount), time: c.time,
+                .replayStatus(ReplayStatus(position: Int(clamping: c.position), total: Int(clamping: c.transitionCount), time: c.time,
                                            speed: speedNow, playing: isPlaying)),
-            ]
+            ] + (notice.map { [.status($0)] } ?? [])
         }
     }
 
@@ -97,14 +107,14 @@ public final class ReplayFeed: PoolFeed {
         case .jump(let n): move { try $0.step(n) }
         case .first: move { try $0.first() }
         case .last: move { try $0.last() }
-        case .nextError: move { try $0.nextError() }
-        case .previousError: move { try $0.previousError() }
-        case .nextChange(let worker): move { try $0.nextChange(ofWorker: worker) }
-        case .previousChange(let worker): move { try $0.previousChange(ofWorker: worker) }
+        case .nextError: find("no later error") { try $0.nextError() }
+        case .previousError: find("no earlier error") { try $0.previousError() }
+        case .nextChange(let worker): find("no later change of \(worker)") { try $0.nextChange(ofWorker: worker) }
+        case .previousChange(let worker): find("no earlier change of \(worker)") { try $0.previousChange(ofWorker: worker) }
         case .goto(let text):
             move { c in
-                guard let target = ReplayTarget.parse(text, in: c.timeRange) else {
-                    throw RecordingError.malformed("cannot read \"\(text)\" as a place in the recording: give \(ReplayTarget.examples)")
+                guard let target = ReplayTarget.parse(text, in: c.timeRange, utcOffsetSeconds: utcOffsetSeconds) else {
+                    throw ReplayNotice(text: "cannot read \"\(text)\" as a place in the recording: give \(ReplayTarget.examples)")
                 }
                 try c.seek(to: target)
             }
@@ -115,10 +125,25 @@ public final class ReplayFeed: PoolFeed {
 
     // MARK: Internals
 
-    private func move(_ body: (ReplayCursor) throws -> Void) {
-        cursor.withLock { box in
-            do { try body(box.cursor) } catch {}
+    /// A jump that may find nothing: says so in the status line instead of doing nothing.
+    private func find(_ none: String, _ body: (ReplayCursor) throws -> Bool) {
+        move { c in
+            if try !body(c) { throw ReplayNotice(text: none) }
         }
+    }
+
+    private func move(_ body: (ReplayCursor) throws -> Void) {
+        let failure = cursor.withLock { box -> String? in
+            do {
+                try body(box.cursor)
+                return nil
+            } catch let notice as ReplayNotice {
+                return notice.text
+            } catch {
+                return "\(error)"
+            }
+        }
+        if let failure { player.withLock { $0.notice = StatusMessage(failure, isError: true) } }
         let time = cursor.withLock { $0.cursor.time }
         player.withLock { p in
             p.virtualTime = time
@@ -142,21 +167,35 @@ public final class ReplayFeed: PoolFeed {
             if c.position < before { try? c.seek(toTransition: before) }
             return (before, c.position, c.transitionCount, c.time)
         }
-        player.withLock { p in
+        let skipQuiet = player.withLock { p -> Bool in
             if after != before {
                 p.sinceMove = .zero
                 p.dirty = true
-            } else if p.sinceMove >= .seconds(1), after < total {
-                p.sinceMove = .zero
-                p.dirty = true
-                cursor.withLock { box in try? box.cursor.step(1) }
-                p.virtualTime = cursor.withLock { $0.cursor.time }
             }
             if after >= total {
                 p.playing = false
                 p.dirty = true
             }
             if p.virtualTime < time { p.virtualTime = time }
+            return after == before && after < total && p.sinceMove >= .seconds(1)
+        }
+        guard skipQuiet else { return }
+        // A quiet stretch: jump to the next transition rather than wait through it.
+        let (moved, now) = cursor.withLock { box -> (Bool, UInt64) in
+            let c = box.cursor
+            let from = c.position
+            try? c.step(1)
+            return (c.position != from, c.time)
+        }
+        player.withLock { p in
+            p.sinceMove = .zero
+            p.dirty = true
+            p.virtualTime = now
+            // A record that cannot be read stops play instead of retrying it forever.
+            if !moved {
+                p.playing = false
+                p.notice = StatusMessage("play stopped: cannot read on at transition \(after)", isError: true)
+            }
         }
     }
 
@@ -205,4 +244,9 @@ public final class ReplayFeed: PoolFeed {
 /// The cursor is not thread-safe; the feed only touches it under its lock.
 private struct ReplayCursorBox: @unchecked Sendable {
     let cursor: ReplayCursor
+}
+
+/// A replay jump that found nothing, for the status line.
+private struct ReplayNotice: Error {
+    let text: String
 }

@@ -49,6 +49,7 @@ public enum TextFormat {
         case .provide: what = "provide to \(action.target ?? "?")"
         case .drain: what = "drain \(action.target ?? "?")"
         case .heartbeat: what = "heartbeat"
+        case .record: what = "record"
         case .setPool:
             what = "set pool" + [("min", action.min), ("max", action.max), ("warm", action.warm)]
                 .compactMap { name, value in value.map { " \(name) \($0)" } }.joined()

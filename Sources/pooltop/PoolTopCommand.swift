@@ -92,7 +92,7 @@ struct PoolTopCommand: ParsableCommand {
         let feed: any PoolFeed
         let mode: DashboardMode
         if let replay {
-            feed = try ReplayFeed(path: replay)
+            feed = try ReplayFeed(path: replay, utcOffsetSeconds: TimeZone.current.secondsFromGMT())
             mode = .replay
         } else if let attach {
             guard let (host, port) = NodeAddress.parse(attach) else { throw ValidationError("--attach must be host:port") }
@@ -113,7 +113,13 @@ struct PoolTopCommand: ParsableCommand {
                 supervisor: .init(kind: "demo", workerCommand: command, max: max, min: min, warm: warm,
                                   heartbeat: .seconds(heartbeat), logger: logger),
                 demoClients: demoClients, recordPath: record))
-            try blocking { try await embedded.start() }
+            do {
+                try blocking { try await embedded.start() }
+            } catch {
+                // Whatever started (workers, a recording) is stopped and closed before leaving.
+                try? blocking { await embedded.stop() }
+                throw error
+            }
             feed = embedded
             mode = .embedded
         }

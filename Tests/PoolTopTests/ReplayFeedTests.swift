@@ -114,3 +114,44 @@ private struct TestFailure: Error, CustomStringConvertible {
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
 }
+
+@Suite("ReplayFeed notices")
+struct ReplayFeedNoticeTests {
+    @Test("a jump that finds nothing, and a place it cannot read, say so in the status line")
+    func notices() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notice-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).amrec").path
+        defer { unlink(path) }
+        let recorder = try Recorder(path: path, header: RecordingHeader(tool: "test", toolVersion: "0"))
+        let machine = Machine(try Schema([.start: StateSpec()]), id: "m")
+        recorder.record(machine, role: .other)
+        machine.add1(.start)
+        recorder.close()
+        let feed = try ReplayFeed(path: path)
+        _ = feed.poll()
+        feed.replay(.nextError)
+        #expect(Self.status(feed.poll())?.text == "no later error")
+        feed.replay(.goto("yesterday"))
+        let bad = Self.status(feed.poll())
+        #expect(bad?.isError == true && bad?.text.contains("cannot read \"yesterday\"") == true)
+    }
+
+    static func status(_ updates: [FeedUpdate]) -> StatusMessage? {
+        var message: StatusMessage?
+        for case .status(let m) in updates { message = m }
+        return message
+    }
+}
+
+@Suite("Places in a recording")
+struct ReplayTargetZoneTests {
+    @Test("a time of day is read in the dashboard's zone, on the day the recording starts there")
+    func timeOfDayInZone() {
+        // The recording starts at 2026-11-29 23:30 UTC, which is 2026-11-30 01:30 at UTC+2.
+        let start: UInt64 = 1_795_995_000 * 1_000_000_000
+        let range = start...(start + 3_600 * 1_000_000_000)
+        // 01:45 at UTC+2 is 23:45 UTC, 15 minutes in.
+        #expect(ReplayTarget.parse("01:45", in: range, utcOffsetSeconds: 7_200) == .time(start + 900 * 1_000_000_000))
+        // In UTC, 23:45 is the same moment.
+        #expect(ReplayTarget.parse("23:45", in: range) == .time(start + 900 * 1_000_000_000))
+    }
+}
