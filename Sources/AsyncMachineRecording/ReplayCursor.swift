@@ -28,6 +28,7 @@ public final class ReplayCursor {
     /// The checkpoint the current state was built from, and the events since it.
     private var segmentStart: UInt64
     private var recent = Deque<PoolEvent>()
+    private var segmentCache: [UInt64: (end: UInt64, events: [PoolEvent])] = [:]
     private let eventLimit = 1_000
     /// Whether records were lost to damage since the last checkpoint: the next one then
     /// replaces the state (it holds what the lost records did).
@@ -53,6 +54,7 @@ public final class ReplayCursor {
     /// Picks up records appended since (a recording still being written).
     public func refresh() {
         reader.refresh()
+        segmentCache.removeAll()
         // A torn end was the end of the file as it was: read again, it may be whole now
         // (a live recording), and if it is still cut it is reported again.
         damage.removeAll { $0.isTornEnd }
@@ -188,14 +190,23 @@ public final class ReplayCursor {
         var segment = segmentStart
         while events.count < limit, segment > reader.dataStart {
             let previous = reader.frame(at: segment).flatMap { $0.0.checkpointOffset } ?? reader.dataStart
-            var older: [PoolEvent] = []
-            try scan(from: previous, until: segment) { entry, s in
-                if let e = s.event(for: entry.body, time: entry.frame.time) { older.append(e) }
-            }
-            events = older + events
+            events = try segmentEvents(from: previous, until: segment) + events
             segment = previous
         }
         return Array(events.suffix(limit))
+    }
+
+    /// The events of the segment [start, end), decoded once: a replay that plays asks for
+    /// the same older segments on every frame.
+    private func segmentEvents(from start: UInt64, until end: UInt64) throws(RecordingError) -> [PoolEvent] {
+        if let cached = segmentCache[start], cached.end == end { return cached.events }
+        var older: [PoolEvent] = []
+        try scan(from: start, until: end) { entry, s in
+            if let e = s.event(for: entry.body, time: entry.frame.time) { older.append(e) }
+        }
+        if segmentCache.count >= 8 { segmentCache.removeAll() }
+        segmentCache[start] = (end, older)
+        return older
     }
 
     // MARK: Internals

@@ -210,11 +210,12 @@ public final class ReplayFeed: PoolFeed {
         let moved = cursor.withLock { box -> Bool in
             let c = box.cursor
             let atEnd = c.position >= c.transitionCount
-            let before = c.transitionCount
+            let (size, count) = (c.reader.fileSize, c.transitionCount)
             c.refresh()
-            guard c.transitionCount != before else { return false }
+            // Growth without transitions counts too: an action, an error or a keyframe.
+            guard c.reader.fileSize != size else { return false }
             if atEnd { try? c.last() }
-            return true
+            return c.transitionCount != count || atEnd
         }
         if moved { player.withLock { $0.dirty = true } }
     }

@@ -155,3 +155,32 @@ struct ReplayTargetZoneTests {
         #expect(ReplayTarget.parse("23:45", in: range) == .time(start + 900 * 1_000_000_000))
     }
 }
+
+@Suite("ReplayFeed on a live recording")
+struct ReplayFeedFollowTests {
+    @Test("at the end of a recording still being written, it shows what is appended, transitions or not")
+    func followsAppendedRecords() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("follow-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).amrec").path
+        defer { unlink(path) }
+        let recorder = try Recorder(path: path, header: RecordingHeader(tool: "test", toolVersion: "0"))
+        let machine = Machine(try Schema([.start: StateSpec()]), id: "m")
+        recorder.record(machine, role: .other)
+        machine.add1(.start)
+        usleep(100_000)  // the writer writes in batches every few milliseconds
+        let feed = try ReplayFeed(path: path)
+        feed.replay(.last)
+        _ = feed.poll()
+        recorder.recordAction(OperatorAction(name: .fork, count: 2, ok: true, result: "forking 2", origin: "test"))
+        machine.remove1(.start)
+        usleep(700_000)  // past the feed's 500 ms refresh
+        var log: [PoolEvent] = []
+        var position: Int?
+        for update in feed.poll() {
+            if case .eventLog(let events) = update { log = events }
+            if case .replayStatus(let s) = update { position = s.position }
+        }
+        #expect(position == 2)
+        #expect(log.contains { $0.kind == .action && $0.action?.result == "forking 2" })
+        recorder.close()
+    }
+}
