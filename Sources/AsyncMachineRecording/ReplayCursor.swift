@@ -116,14 +116,7 @@ public final class ReplayCursor {
         var scanner = FrameScanner(reader: reader, from: nextOffset)
         var scanState = state
         while let (info, bytes, payload) = scanner.next() {
-            let body: RecordBody
-            do {
-                body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: scanState.machines)
-                try scanState.apply(body)
-            } catch {
-                report(Self.undecodable(info, error))
-                continue
-            }
+            guard let body = read(info, bytes, payload, into: &scanState) else { continue }
             if predicate(RecordEntry(frame: info, body: body), scanState), info.transitionCount > position {
                 try seek(toTransition: info.transitionCount)
                 return true
@@ -330,20 +323,25 @@ public final class ReplayCursor {
         }
     }
 
+    /// Decodes a frame and applies it to `state`; nil, and reported as damage, when it cannot.
+    private func read(_ info: FrameInfo, _ bytes: [UInt8], _ payload: Range<Int>, into state: inout ReplayState) -> RecordBody? {
+        do {
+            let body = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: state.machines)
+            try state.apply(body)
+            return body
+        } catch {
+            report(Self.undecodable(info, error))
+            return nil
+        }
+    }
+
     /// Decodes the records in [start, end), calling `body` with each and the state after it.
     private func scan(from start: UInt64, until end: UInt64, _ body: (RecordEntry, ReplayState) -> Void) throws(RecordingError) {
         var s = ReplayState()
         var scanner = FrameScanner(reader: reader, from: start)
         while scanner.offset < end, let (info, bytes, payload) = scanner.next() {
             guard info.offset < end else { break }
-            let decoded: RecordBody
-            do {
-                decoded = try RecordBody.decode(info, bytes: bytes, payload: payload, machines: s.machines)
-                try s.apply(decoded)
-            } catch {
-                report(Self.undecodable(info, error))
-                continue
-            }
+            guard let decoded = read(info, bytes, payload, into: &s) else { continue }
             if info.kind != .checkpoint { body(RecordEntry(frame: info, body: decoded), s) }
         }
     }
