@@ -74,7 +74,7 @@ final class ChildProcess: @unchecked Sendable {
 
 
     /// Waits until stdout contains a match of `pattern`'s first capture group.
-    func waitForOutput(_ pattern: String, timeout: Duration = .seconds(10)) async throws -> String {
+    func waitForOutput(_ pattern: String, timeout: Duration = .seconds(30)) async throws -> String {
         let regex = try NSRegularExpression(pattern: pattern)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
