@@ -159,16 +159,19 @@ import Testing
     }
 
     @Test func serverStoppedInTheMiddleOfACallGivesAnErrorNotAHang() async throws {
-        // A long call timeout, so an error well before it can only come from the stop (the
-        // suite runs beside process-heavy tests, so "well before" gets room).
-        let pair = try await RPCPair.make(try RPCFixture.noRels(), client: .init(id: "rc-mid", callTimeout: .seconds(15), reconnect: false))
+        // The call fails because the connection closed, not because its timeout ran out:
+        // the error says which, so this holds however busy the machine running the tests is.
+        let pair = try await RPCPair.make(try RPCFixture.noRels(), client: .init(id: "rc-mid", callTimeout: .seconds(60), reconnect: false))
         pair.source.onState(.d) { _ in usleep(500_000) }
         let call = Task { try await pair.net.add1(.d) }
         try await Task.sleep(for: .milliseconds(100))
-        let started = ContinuousClock.now
         await pair.server.stop()
-        await #expect(throws: RPCError.self) { try await call.value }
-        #expect(ContinuousClock.now - started < .seconds(7), "well within the 15 s call timeout")
+        do {
+            _ = try await call.value
+            Issue.record("the call succeeded although the server stopped in the middle of it")
+        } catch let error as RPCError {
+            if case .timeout = error { Issue.record("the call hung until its timeout: \(error)") }
+        }
         await #expect(throws: RPCError.self) { try await pair.net.add1(.a) }
         await pair.client.close()
     }

@@ -26,7 +26,7 @@ struct ReplayFeedTests {
     }
 
     @Test("moves by replay requests and reports where it is, with the event log at that point")
-    func moves() throws {
+    func moves() async throws {
         let path = try recording(40)
         defer { unlink(path) }
         let feed = try ReplayFeed(path: path)
@@ -50,12 +50,12 @@ struct ReplayFeedTests {
         // Nothing moved: nothing to redraw.
         #expect(feed.poll().isEmpty)
         // Actions are refused, saying why.
-        let refused = try #require(awaitResult { await feed.perform(.fork(count: 1)) }.first)
+        let refused = try #require(await feed.perform(.fork(count: 1)).first)
         #expect(!refused.ok && refused.result.contains("REPLAY"))
     }
 
     @Test("play runs through the recording and stops at its end")
-    func play() throws {
+    func play() async throws {
         let path = try recording(25)
         defer { unlink(path) }
         let feed = try ReplayFeed(path: path)
@@ -67,7 +67,7 @@ struct ReplayFeedTests {
         while ContinuousClock.now < deadline {
             if let s = status(feed.poll()) { last = s }
             if last?.playing == false { break }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         #expect(last?.playing == false)
         #expect(last?.position == 25)
@@ -93,17 +93,6 @@ struct ReplayFeedTests {
         for case .eventLog(let events) in updates { log = events }
         return log
     }
-
-    private func awaitResult<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await body()
-            done.signal()
-        }
-        done.wait()
-        return box.value!
-    }
 }
 
 private struct TestFailure: Error, CustomStringConvertible {
@@ -111,9 +100,6 @@ private struct TestFailure: Error, CustomStringConvertible {
     var description: String { text }
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
-}
 
 @Suite("ReplayFeed notices")
 struct ReplayFeedNoticeTests {
@@ -159,20 +145,20 @@ struct ReplayTargetZoneTests {
 @Suite("ReplayFeed on a live recording")
 struct ReplayFeedFollowTests {
     @Test("at the end of a recording still being written, it shows what is appended, transitions or not")
-    func followsAppendedRecords() throws {
+    func followsAppendedRecords() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("follow-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).amrec").path
         defer { unlink(path) }
         let recorder = try Recorder(path: path, header: RecordingHeader(tool: "test", toolVersion: "0"))
         let machine = Machine(try Schema([.start: StateSpec()]), id: "m")
         recorder.record(machine, role: .other)
         machine.add1(.start)
-        usleep(100_000)  // the writer writes in batches every few milliseconds
+        try await Task.sleep(for: .milliseconds(100))  // the writer writes in batches every few milliseconds
         let feed = try ReplayFeed(path: path)
         feed.replay(.last)
         _ = feed.poll()
         recorder.recordAction(OperatorAction(name: .fork, count: 2, ok: true, result: "forking 2", origin: "test"))
         machine.remove1(.start)
-        usleep(700_000)  // past the feed's 500 ms refresh
+        try await Task.sleep(for: .milliseconds(700))  // past the feed's 500 ms refresh
         var log: [PoolEvent] = []
         var position: Int?
         for update in feed.poll() {
