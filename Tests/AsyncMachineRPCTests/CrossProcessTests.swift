@@ -22,7 +22,9 @@ import Glibc
         try await net.mirror.when1("Busy", timeout: .seconds(5))
         try await net.mirror.when1("Idle", timeout: .seconds(5))
         try await net.mirror.when1("Busy", timeout: .seconds(5))
-        #expect(try await net.add1("Tick") == .executed, "a mutation forwarded to the other process")
+        // Forwarded to the other process; queued there when the demo is mid-transition.
+        let tick = try await net.add1("Tick")
+        #expect(tick == .executed || { if case .queued = tick { true } else { false } }(), "\(tick)")
         // Killing the server process ends the connection; the client notices at once.
         server.signal(SIGKILL)
         try await client.machine.whenNot1(.ready, timeout: .seconds(5))
