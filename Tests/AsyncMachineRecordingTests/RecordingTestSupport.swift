@@ -319,3 +319,14 @@ let amnodePath: String? = {
     candidates.append(root.appendingPathComponent(".build/debug/amnode").path)
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
 }()
+
+// MARK: Heavy work
+
+/// Runs CPU-heavy test work on a thread of its own and returns its result. On the
+/// cooperative pool (2 threads on this machine kind) seconds of work would keep the
+/// suite's other tests from resuming, and their waits would time out.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
