@@ -85,6 +85,9 @@ struct PoolTopCommand: ParsableCommand {
     func run() throws {
         if terminalCheck { return try TerminalCheck.run() }
         if keys { return print(Keymap.standard.markdown) }
+        // Before anything starts (an embedded pool's workers): without a terminal there is
+        // nothing to show it on.
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         NcursesTerminal.resetSignalMask()
         var logger = Logger(label: "pooltop")
         // The terminal is the dashboard's; library logs would draw over it.
@@ -101,7 +104,7 @@ struct PoolTopCommand: ParsableCommand {
             do {
                 try blocking { try await remote.start() }
             } catch {
-                throw ValidationError("cannot attach to \(attach): \(error)")
+                throw PoolTopError("cannot attach to \(attach): \(error)")
             }
             feed = remote
             mode = .attached(address: remote.address)
@@ -138,6 +141,12 @@ struct PoolTopCommand: ParsableCommand {
         try? blocking { await feed.stop() }
         if signal != 0 { throw ExitCode(128 + signal) }
     }
+}
+
+/// A failure to start, said plainly (not a usage error: the command line was fine).
+struct PoolTopError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// `pooltop worker -a ADDR`: pooltop started as the embedded pool's demo worker.
