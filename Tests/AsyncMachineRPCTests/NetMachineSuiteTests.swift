@@ -350,10 +350,9 @@ private struct Probe {
 
     @Test func testWhenActive() async throws {
         try await withPair(try RPCFixture.noRels(), active: [.a]) { pair in
-            // Level-triggered: the state is already active, so the wait returns at once.
-            let start = ContinuousClock.now
+            // Level-triggered: the state is already active, so the wait returns with nothing
+            // changing (an edge-triggered wait would run into its timeout and throw).
             try await pair.net.mirror.when([.a], timeout: .seconds(5))
-            #expect(ContinuousClock.now - start < .seconds(1))
             expectStates(pair, [.a])
         }
     }
@@ -374,9 +373,8 @@ private struct Probe {
 
     @Test func testWhenNotActive() async throws {
         try await withPair(try RPCFixture.noRels(), active: [.a]) { pair in
-            let start = ContinuousClock.now
+            // B is already inactive: the wait returns although nothing changes.
             try await pair.net.mirror.whenNot([.b], timeout: .seconds(5))
-            #expect(ContinuousClock.now - start < .seconds(1))
             expectStates(pair, [.a])
         }
     }
