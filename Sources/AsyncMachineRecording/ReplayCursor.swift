@@ -109,36 +109,64 @@ public final class ReplayCursor {
         try seek(toTransition: transitionCount)
     }
 
+    /// How many records a search (``next(where:)``, ``previous(where:)`` and the jumps built
+    /// on them) may read before it stops where it got to. Default: no limit. A dashboard
+    /// sets one, so a search through a night's recording never freezes its screen.
+    public var searchBudget = Int.max
+    /// Whether the last search that found nothing stopped at ``searchBudget`` (the cursor
+    /// is then where the search got to, and searching again goes on from there) rather
+    /// than at the end of the recording.
+    public private(set) var searchStoppedEarly = false
+
     /// Goes to the next position where a record matching `predicate` happened; false (and
-    /// no move) when there is none.
+    /// no move) when there is none, or when ``searchBudget`` ran out first (see
+    /// ``searchStoppedEarly``).
     @discardableResult
     public func next(where predicate: (RecordEntry, ReplayState) -> Bool) throws(RecordingError) -> Bool {
+        searchStoppedEarly = false
         var scanner = FrameScanner(reader: reader, from: nextOffset)
         var scanState = state
+        var read = 0
         while let (info, bytes, payload) = scanner.next() {
-            guard let body = read(info, bytes, payload, into: &scanState) else { continue }
+            read += 1
+            guard let body = self.read(info, bytes, payload, into: &scanState) else { continue }
             if predicate(RecordEntry(frame: info, body: body), scanState), info.transitionCount > position {
                 try seek(toTransition: info.transitionCount)
                 return true
+            }
+            if read >= searchBudget, info.transitionCount > position {
+                try seek(toTransition: info.transitionCount)
+                searchStoppedEarly = true
+                return false
             }
         }
         return false
     }
 
     /// Goes to the previous position (before this one) where a record matching
-    /// `predicate` happened; false when there is none.
+    /// `predicate` happened; false when there is none, or when ``searchBudget`` ran out
+    /// first.
     @discardableResult
     public func previous(where predicate: (RecordEntry, ReplayState) -> Bool) throws(RecordingError) -> Bool {
+        searchStoppedEarly = false
         var segment: UInt64? = segmentStart
         var end = nextOffset
+        var read = 0
         while let start = segment {
             var found: UInt64?
             try scan(from: start, until: end) { entry, s in
+                read += 1
                 if entry.frame.transitionCount < position, predicate(entry, s) { found = entry.frame.transitionCount }
             }
             if let found {
                 try seek(toTransition: found)
                 return true
+            }
+            if read >= searchBudget, let reached = reader.frame(at: start)?.0.transitionCount, reached < position {
+                // Searched back to this segment's start: wait there for the next search.
+                try seek(toTransition: reached)
+                searchStoppedEarly = true
+                return false
             }
             end = start
             segment = start > reader.dataStart ? reader.frame(at: start).flatMap { $0.0.checkpointOffset } : nil

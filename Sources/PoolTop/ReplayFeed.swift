@@ -125,10 +125,20 @@ public final class ReplayFeed: PoolFeed {
 
     // MARK: Internals
 
+    /// Records one jump may read before it stops and says how far it got (about a quarter
+    /// of a second), so the screen never freezes on a long recording.
+    static let searchBudget = 200_000
+
     /// A jump that may find nothing: says so in the status line instead of doing nothing.
     private func find(_ none: String, _ body: (ReplayCursor) throws -> Bool) {
         move { c in
-            if try !body(c) { throw ReplayNotice(text: none) }
+            c.searchBudget = Self.searchBudget
+            defer { c.searchBudget = .max }
+            if try !body(c) {
+                throw ReplayNotice(text: c.searchStoppedEarly
+                    ? "\(none) in \(Self.searchBudget) records; stopped at tx \(c.position): press again to search on"
+                    : none)
+            }
         }
     }
 
