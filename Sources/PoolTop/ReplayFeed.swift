@@ -125,8 +125,8 @@ public final class ReplayFeed: PoolFeed {
 
     // MARK: Internals
 
-    /// Records one jump may read before it stops and says how far it got (about a quarter
-    /// of a second), so the screen never freezes on a long recording.
+    /// Records one jump may read before it stops and says how far it got (a fraction of a
+    /// second), so the screen never freezes on a long recording.
     static let searchBudget = 200_000
 
     /// A jump that may find nothing: says so in the status line instead of doing nothing.
