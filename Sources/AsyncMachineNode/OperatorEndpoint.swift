@@ -133,6 +133,22 @@ public final class OperatorEndpoint: Sendable {
     }
 }
 
+extension PoolCommand {
+    /// The state and args that ask an operator endpoint for this command: what an attached
+    /// dashboard adds on the endpoint's machine (read back by the handlers above).
+    public var operatorMutation: (state: StateName, args: Args) {
+        switch self {
+        case .fork(let count): (.forkWorkers, ["count": .int(count)])
+        case .kill(let worker, let force): (.killWorker, ["worker": .string(worker), "force": .bool(force)])
+        case .provide(let client): (.provideTo, ["client": .string(client)])
+        case .setPool(let min, let max, let warm):
+            (.setPool, Args(["min": min, "max": max, "warm": warm].compactMapValues { $0.map(ArgValue.int) }))
+        case .drain(let worker): (.drainWorker, ["worker": .string(worker)])
+        case .heartbeat: (.heartbeatNow, Args())
+        }
+    }
+}
+
 /// The operator token: given, or generated into a file only its owner can read.
 public enum OperatorToken {
     /// The environment variable that can carry the token.

@@ -459,10 +459,13 @@ public final class Supervisor: Sendable {
         }
     }
 
-    /// Forks `count` workers beyond the target (up to Max).
-    public func forkWorkers(_ count: Int) {
+    /// Forks `count` workers beyond the target (up to Max); returns how many it forked.
+    @discardableResult
+    public func forkWorkers(_ count: Int) -> Int {
         let (live, max) = state.withLock { s in (s.workers.values.filter { !$0.isLeaving }.count, configuration.withLock { $0.max }) }
-        for _ in 0..<Swift.max(0, Swift.min(count, max - live)) { fork() }
+        let forking = Swift.max(0, Swift.min(count, max - live))
+        for _ in 0..<forking { fork() }
+        return forking
     }
 
     /// Takes a worker out of the pool gently: no new client gets it, and it is ended

@@ -78,16 +78,16 @@ public final class RemoteFeed: PoolFeed {
     public func perform(_ request: ControlRequest) async -> [OperatorAction] {
         var results: [OperatorAction] = []
         for command in request.poolCommands {
-            let (state, args, name, target) = Self.operatorState(for: command)
+            let (state, args) = command.operatorMutation
             do {
                 guard let net = client.netMachine else { throw NodeError.refused("not connected to \(address)") }
                 let result = try await net.add1(state, args)
                 // The supervisor reports the outcome in the event stream; this only says
                 // whether the endpoint took the request.
-                results.append(OperatorAction(name: name, target: target, ok: result != .canceled,
+                results.append(OperatorAction(command, ok: result != .canceled,
                                               result: result == .canceled ? "the endpoint refused it" : "sent to \(address)", origin: "dashboard"))
             } catch {
-                results.append(OperatorAction(name: name, target: target, ok: false, result: "\(error)", origin: "dashboard"))
+                results.append(OperatorAction(command, ok: false, result: "\(error)", origin: "dashboard"))
             }
         }
         return results
@@ -96,18 +96,6 @@ public final class RemoteFeed: PoolFeed {
     public func stop() async {
         await client.close()
         consumer.dispose()
-    }
-
-    private static func operatorState(for command: PoolCommand) -> (StateName, Args, OperatorAction.Name, String?) {
-        switch command {
-        case .fork(let count): (.forkWorkers, ["count": .int(count)], .fork, nil)
-        case .kill(let worker, let force): (.killWorker, ["worker": .string(worker), "force": .bool(force)], force ? .forceKill : .kill, worker)
-        case .provide(let client): (.provideTo, ["client": .string(client)], .provide, client)
-        case .setPool(let min, let max, let warm):
-            (.setPool, Args(["min": min, "max": max, "warm": warm].compactMapValues { $0.map(ArgValue.int) }), .setPool, nil)
-        case .drain(let worker): (.drainWorker, ["worker": .string(worker)], .drain, worker)
-        case .heartbeat: (.heartbeatNow, Args(), .heartbeat, nil)
-        }
     }
 }
 

@@ -82,8 +82,9 @@ public final class ReplayFeed: PoolFeed {
     }
 
     public func perform(_ request: ControlRequest) async -> [OperatorAction] {
-        [OperatorAction(name: request.poolCommands.first.map(Self.actionName) ?? .heartbeat, ok: false,
-                        result: "REPLAY: actions are disabled while replaying a recording", origin: "dashboard")]
+        request.poolCommands.map {
+            OperatorAction($0, ok: false, result: "REPLAY: actions are disabled while replaying a recording", origin: "dashboard")
+        }
     }
 
     public func replay(_ request: ReplayRequest) {
@@ -228,17 +229,6 @@ public final class ReplayFeed: PoolFeed {
             return c.transitionCount != count || atEnd
         }
         if moved { player.withLock { $0.dirty = true } }
-    }
-
-    private static func actionName(_ command: PoolCommand) -> OperatorAction.Name {
-        switch command {
-        case .fork: .fork
-        case .kill(_, let force): force ? .forceKill : .kill
-        case .provide: .provide
-        case .setPool: .setPool
-        case .drain: .drain
-        case .heartbeat: .heartbeat
-        }
     }
 
     /// The pool before the recording's first keyframe: its sizes, no workers.

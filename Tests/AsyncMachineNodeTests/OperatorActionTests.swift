@@ -26,3 +26,31 @@ struct OperatorActionTests {
         #expect(seen.withLock { $0 }.allSatisfy { $0.origin == "test" && $0.latencyMicroseconds != nil })
     }
 }
+
+@Suite("PoolCommand.operatorMutation")
+struct OperatorMutationTests {
+    @Test("every command sent as an operator mutation reaches the supervisor as itself")
+    func roundTrip() async throws {
+        let supervisor = Supervisor(configuration: .init(kind: "roundtrip", workerCommand: ["/nonexistent"], max: 4, min: 1, warm: 0))
+        let endpoint = OperatorEndpoint(supervisor: supervisor, token: "t")
+        endpoint.machine.add1(.start)
+        let seen = Mutex<[OperatorAction]>([])
+        supervisor.observeActions { action in seen.withLock { $0.append(action) } }
+        // Commands that do nothing to an idle, unstarted pool (nothing is forked).
+        let commands: [PoolCommand] = [
+            .fork(count: 0), .kill(worker: "w7", force: true), .kill(worker: "w8", force: false), .provide(client: "c-1"),
+            .setPool(min: 9, max: 3, warm: 2), .drain(worker: "w9"), .heartbeat,
+        ]
+        for command in commands {
+            let (state, args) = command.operatorMutation
+            endpoint.machine.add1(state, args)
+        }
+        let actions = seen.withLock { $0 }
+        #expect(actions.count == commands.count)
+        for (action, command) in zip(actions, commands) {
+            let expected = OperatorAction(command, ok: action.ok, result: action.result, origin: "operator")
+            #expect(action.name == expected.name && action.target == expected.target && action.count == expected.count
+                    && action.min == expected.min && action.max == expected.max && action.warm == expected.warm, "\(command): \(action)")
+        }
+    }
+}
