@@ -69,9 +69,8 @@ final class WorkerRecord: Sendable {
         case .rpc: state = .rpc
         case .ready:
             if let mirror = f.net?.mirror {
-                let working = mirror.any1(.workRequested, .working, .workReady)
                 let hidden = f.hiddenUntil.map { ContinuousClock.now < $0 } ?? false
-                state = working ? .busy : (mirror.is1(.idle) && f.assignedClient == nil && !f.draining && !hidden) ? .idle : .ready
+                state = .linked(isActive: { mirror.is1($0) }, free: f.assignedClient == nil && !f.draining && !hidden)
             } else {
                 state = .ready
             }
@@ -107,6 +106,15 @@ public enum WorkerState: String, Sendable, Codable, CaseIterable {
     case busy
     /// Being killed (on request or for its errors); gone once it exits.
     case killing
+
+    /// The state of a linked worker from its own states: busy while a job is requested,
+    /// running or ready; idle when Idle and `free` (no client, not draining, not hidden
+    /// after an error); ready otherwise. The supervisor lists workers by it, and a replay
+    /// derives them by it, so the two cannot drift apart.
+    public static func linked(isActive: (StateName) -> Bool, free: Bool) -> WorkerState {
+        if isActive(.workRequested) || isActive(.working) || isActive(.workReady) { return .busy }
+        return isActive(.idle) && free ? .idle : .ready
+    }
 }
 
 /// One worker as the supervisor sees it (the seed's WorkerInfo).

@@ -80,8 +80,7 @@ public struct ReplayState: Sendable, Equatable {
         var worker = s.workers[index]
         worker.activeStates = names.indices.filter { clock[$0] % 2 == 1 }.map { names[$0].rawValue }
         if [WorkerState.ready, .idle, .busy].contains(worker.state) {
-            let working = [StateName.workRequested, .working, .workReady].contains { isActive($0) }
-            worker.state = working ? .busy : isActive(.idle) && worker.client == nil ? .idle : .ready
+            worker.state = .linked(isActive: isActive, free: worker.client == nil)
         }
         s.workers[index] = worker
         if let time { s.takenAt = max(s.takenAt, time) }
@@ -103,8 +102,8 @@ public struct ReplayState: Sendable, Equatable {
                 if let index, s.workers[index].state == .initing { s.workers[index].state = .rpc }
             case .workerReady:
                 if let index, [.initing, .rpc].contains(s.workers[index].state) {
-                    let idle = s.workers[index].activeStates.contains(StateName.idle.rawValue) && s.workers[index].client == nil
-                    s.workers[index].state = idle ? .idle : .ready
+                    let w = s.workers[index]
+                    s.workers[index].state = .linked(isActive: { w.activeStates.contains($0.rawValue) }, free: w.client == nil)
                 }
             case .killingWorker:
                 if let index { s.workers[index].state = .killing }
