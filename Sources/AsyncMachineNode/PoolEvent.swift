@@ -31,6 +31,11 @@ public struct PoolEvent: Codable, Sendable, Equatable {
     public static func transition(_ record: TransitionRecord, worker: String?) -> PoolEvent {
         PoolEvent(kind: .transition, time: record.endedAt, worker: worker, transition: record)
     }
+
+    /// An operator action at `time`, about the worker it targeted (a provide targets a client).
+    public static func action(_ action: OperatorAction, at time: UInt64) -> PoolEvent {
+        PoolEvent(kind: .action, time: time, worker: action.name == .provide ? nil : action.target, action: action)
+    }
 }
 
 /// An action an operator took on a pool, and what came of it.

@@ -34,8 +34,7 @@ public final class PoolEventTap: Tracer {
         }
         supervisor.observeActions { [weak tap] action in
             guard let tap, !tap.isDetached else { return }
-            tap.append([PoolEvent(kind: .action, time: wallClockNanoseconds(), worker: action.name == .provide ? nil : action.target,
-                                   action: action)])
+            tap.append([.action(action, at: wallClockNanoseconds())])
         }
         return tap
     }

@@ -55,7 +55,7 @@ extension ReplayState {
         case .transition(let record, let handle):
             return .transition(record, worker: machines[handle]?.worker)
         case .action(let action):
-            return PoolEvent(kind: .action, time: time, worker: action.name == .provide ? nil : action.target, action: action)
+            return .action(action, at: time)
         case .error(let error):
             return PoolEvent(kind: .error, time: time, worker: error.worker, error: error.message)
         default:

@@ -164,7 +164,7 @@ public struct DashboardModel: Sendable {
     public mutating func noteResult(_ action: OperatorAction, at time: UInt64? = nil, appendToLog: Bool = true) {
         if appendToLog {
             let when = time ?? max(latestSnapshot?.takenAt ?? 0, log.newestTime ?? 0)
-            log.append(PoolEvent(kind: .action, time: when, action: action))
+            log.append(.action(action, at: when))
         }
         status = StatusMessage(TextFormat.action(action), isError: !action.ok)
         if noteKill(action) { rebuildRows() }
