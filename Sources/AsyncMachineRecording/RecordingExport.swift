@@ -45,26 +45,6 @@ public enum RecordingExport {
         damage.append(contentsOf: scanner.damage)
         return damage.sorted { $0.offset < $1.offset }
     }
-
-    /// One event as a log line: time, who, what.
-    public static func describe(_ event: PoolEvent) -> String {
-        let time = Date(timeIntervalSince1970: Double(event.time) / 1e9)
-        let clock = time.formatted(.iso8601.time(includingFractionalSeconds: true))
-        let who = event.worker ?? "supervisor"
-        switch event.kind {
-        case .transition:
-            guard let t = event.transition else { return "\(clock) \(who)" }
-            var changes = t.entered.map { "+\($0.rawValue)" } + t.exited.map { "-\($0.rawValue)" }
-            if changes.isEmpty { changes = ["(no change)"] }
-            let called = t.called.map(\.rawValue).joined(separator: " ")
-            return "\(clock) \(who) [\(t.type.rawValue)] \(called) -> \(t.accepted ? changes.joined(separator: " ") : t.result)"
-        case .action:
-            guard let a = event.action else { return "\(clock) action" }
-            return "\(clock) \(a.origin) \(a.name.rawValue)\(a.target.map { " " + $0 } ?? "") -> \(a.ok ? "ok" : "refused"): \(a.result)"
-        case .error:
-            return "\(clock) \(who) ERROR \(event.error ?? "")"
-        }
-    }
 }
 
 /// The JSON form of one record.

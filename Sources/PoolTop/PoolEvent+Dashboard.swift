@@ -13,6 +13,10 @@ extension PoolEvent {
         return nil
     }
 
+    /// The event as the log pane reads it, without its time: the gutter mark, who it is
+    /// about and what happened (`amnode replay` prints the same lines).
+    public var logLine: String { EventLine(self).plain }
+
     /// True for an error. Feeds turn every transition that activated Exception into the
     /// transition plus an `.error` event (``PoolEvent/events(for:worker:)``), so counting
     /// only `.error` events counts each error once.

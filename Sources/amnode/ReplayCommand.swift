@@ -3,6 +3,7 @@ import AsyncMachine
 import AsyncMachineNode
 import AsyncMachineRecording
 import Foundation
+import PoolTop
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,7 +80,7 @@ struct ReplayCommand: ParsableCommand {
         if !recent.isEmpty {
             print("")
             print("last \(recent.count) events:")
-            for e in recent { print("  " + RecordingExport.describe(e)) }
+            for e in recent { print("  \(Self.format(e.time)) \(e.logLine)") }
         }
     }
 
