@@ -1,7 +1,6 @@
 import AsyncMachine
 import AsyncMachineNode
 import Foundation
-import Synchronization
 
 /// The recorder's writer: encodes records into frames and appends them to the file.
 /// Used by the recorder's writer thread only.
@@ -16,7 +15,9 @@ final class RecordingWriter: @unchecked Sendable {
     private var lastCheckpoint: UInt64?
     private var sinceCheckpoint = 0
     private var state = ReplayState()
-    private var pendingDrops: UInt64 = 0
+    /// Where each machine keeps Exception, looked up once per machine record rather than
+    /// once per transition.
+    private var exceptionIndex: [UInt32: Int] = [:]
     private(set) var status = Recorder.Status()
     /// Encodes a JSON record's payload (replaceable by tests, to make it fail).
     var encode: (any Encodable) throws -> Data = {
@@ -73,6 +74,7 @@ final class RecordingWriter: @unchecked Sendable {
         switch item {
         case .machine(let machine):
             state.apply(machine: machine)
+            exceptionIndex[machine.handle] = machine.states.firstIndex(of: .exception)
             emitJSON(.machine, time: lastTime, machine)
         case .snapshot(let snapshot):
             state.apply(snapshot: snapshot)
@@ -97,7 +99,7 @@ final class RecordingWriter: @unchecked Sendable {
             return
         }
         // Only pool machines' transitions and errors need reading back; the rest are copied.
-        let raisesError = (try? TransitionCodec.accepted(r, entering: machine.states.firstIndex(of: .exception))) ?? false
+        let raisesError = (try? TransitionCodec.accepted(r, entering: exceptionIndex[handle])) ?? false
         var record: TransitionRecord?
         if raisesError || machine.machineRole != .other {
             record = try? TransitionCodec.decode(&r, machineId: machine.id, names: machine.states, endedAt: time)
