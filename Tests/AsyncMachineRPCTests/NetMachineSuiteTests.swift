@@ -642,11 +642,15 @@ private struct Probe {
 
     @Test func testWhenQueue() async throws {
         let handlerEntered = Flag()
+        let release = Flag()
         try await withPair(try RPCFixture.noRels(), setup: { source in
-            // A slow handler keeps the source busy, so the next mutations get queued.
+            // A slow handler keeps the source busy until B, C and D are queued (not for a
+            // fixed time, which a loaded test machine can outlast); bounded, so a failing
+            // test cannot hang.
             source.onState(.a) { _ in
                 handlerEntered.set()
-                usleep(300_000)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !release.isSet, ContinuousClock.now < deadline { usleep(1_000) }
             }
             // A slow negotiation of the last queued mutation: the source has counted its
             // queue tick (taken off the queue) but not applied it yet. Only widens a window
@@ -675,6 +679,7 @@ private struct Probe {
                     }
                     ticks.append(tick)
                 }
+                release.set()
                 #expect(ticks.count == 3 && ticks == ticks.sorted())
                 let last = try #require(ticks.last)
                 // Queue ticks are mirrored: the wait runs locally on the mirror.
